@@ -1,0 +1,246 @@
+"""The ``mailproof`` command: no arguments opens the window, subcommands are the CLI.
+
+Conventions (the README's CLI reference is the contract): ``--json`` writes JSON to stdout and
+nothing else; messages go to stderr; exit 0 success, 1 done but the input had problems (each named
+on stderr), 2 bad usage or unusable input, 3 environment unavailable (store, display).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from app import __version__
+from app.config import data_home
+from app.errors import MailproofError, MessageNotFound
+from app.mime.render import render
+from app.mime.summary import MessageSummary, summarize
+from app.sources import RawMessage, open_source
+from app.store.library import _one
+
+log = logging.getLogger("mailproof")
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_ENVIRONMENT = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse's own usage errors: one line, exit 2
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"mailproof: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="mailproof",
+        description="Secure-mail reader, archive search and delivery forensics.",
+    )
+    parser.add_argument("--version", action="version", version=f"mailproof {__version__}")
+    parser.add_argument("--debug", action="store_true", help="print tracebacks to stderr")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    open_cmd = commands.add_parser("open", help="open the window on a Maildir, mbox or .eml folder")
+    open_cmd.add_argument("path")
+
+    list_cmd = commands.add_parser(
+        "list", help="list the messages of a Maildir, mbox or .eml folder"
+    )
+    list_cmd.add_argument("path")
+    list_cmd.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    show_cmd = commands.add_parser("show", help="show one message of a local source")
+    show_cmd.add_argument("path")
+    show_cmd.add_argument("id", help="the id from `list` (any unique SHA-256 prefix) or Message-ID")
+    fmt = show_cmd.add_mutually_exclusive_group()
+    fmt.add_argument("--raw", action="store_true", help="the exact bytes, unchanged")
+    fmt.add_argument("--json", action="store_true", help="one JSON document")
+
+    shot = commands.add_parser("screenshot", help="render the window and save it as a PNG")
+    shot.add_argument("out", metavar="OUT.png")
+    shot.add_argument("path", nargs="?", help="mail to show (default: the demo archive)")
+    shot.add_argument("--size", default="1280x800", help="window size, WIDTHxHEIGHT")
+    return parser
+
+
+def _warn(message: str) -> None:
+    print(f"mailproof: warning: {message}", file=sys.stderr)
+
+
+def _list_record(message: RawMessage, summary: MessageSummary) -> dict[str, Any]:
+    record = summary.to_json()
+    return {
+        "id": summary.sha256[:12],
+        "date": record["date"],
+        "from": record["from"],
+        "to": record["to"],
+        "subject": record["subject"],
+        "size": summary.size,
+        "sha256": summary.sha256,
+        "has_attachments": summary.has_attachments,
+        "message_id": summary.message_id,
+        "folder": message.provenance.folder,
+        "source": message.provenance.source_path,
+        "source_offset": message.provenance.source_offset,
+        "problems": list(message.problems) + list(summary.defects),
+    }
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
+    source = open_source(args.path)
+    problems = 0
+    for message in source.messages():
+        summary = summarize(message.raw)
+        record = _list_record(message, summary)
+        for problem in record["problems"]:
+            problems += 1
+            _warn(f"{record['id']} ({record['folder']}): {problem}")
+        if args.json:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            to_count = len(summary.to) + len(summary.cc)
+            out.write(
+                f"{record['id']}  {record['date'] or '(no date)':20}  "
+                f"{_shorten(record['folder'], 10):10}  {_shorten(record['from'], 30):30}  "
+                f"{_shorten(record['subject'], 60)}"
+                + (f"  [{to_count} recipients]" if to_count > 20 else "")
+                + "\n"
+            )
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def find_message(path: str, identifier: str) -> RawMessage:
+    """The message of a local source named by a SHA-256 prefix or a Message-ID."""
+    ident = identifier.strip()
+    by_message_id = ident.startswith("<") or "@" in ident
+    wanted = ident if ident.startswith("<") else f"<{ident}>"
+    if not by_message_id and len(ident) < 4:
+        raise MessageNotFound(f"{identifier!r} is too short: give at least 4 characters of the id")
+    found: dict[str, RawMessage] = {}
+    for message in open_source(path).messages():
+        summary = summarize(message.raw)
+        if (by_message_id and summary.message_id == wanted) or (
+            not by_message_id and summary.sha256.startswith(ident.lower())
+        ):
+            found.setdefault(summary.sha256, message)
+    sha256 = _one(identifier, list(found))
+    return found[sha256]
+
+
+def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
+    message = find_message(args.path, args.id)
+    if args.raw:
+        out.flush()
+        sys.stdout.buffer.write(message.raw)
+        sys.stdout.buffer.flush()
+        return EXIT_OK
+    summary = summarize(message.raw)
+    rendered = render(message.raw)
+    problems = list(message.problems) + list(rendered.warnings)
+    if args.json:
+        document = {
+            "id": summary.sha256[:12],
+            "sha256": summary.sha256,
+            "size": summary.size,
+            "message_id": summary.message_id,
+            "date_utc": summary.date_iso,
+            "folder": message.provenance.folder,
+            "source": message.provenance.source_path,
+            **rendered.to_json(),
+        }
+        out.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    else:
+        for name, value in (
+            ("From", rendered.from_),
+            ("To", rendered.to),
+            ("Cc", rendered.cc),
+            ("Date", rendered.date),
+            ("Subject", rendered.subject),
+        ):
+            if value:
+                out.write(f"{name}: {value}\n")
+        out.write("\n" + rendered.text.rstrip() + "\n")
+        if rendered.blocked_remote:
+            out.write(f"\n[{len(rendered.blocked_remote)} remote item(s) blocked]\n")
+        for attachment in rendered.attachments:
+            out.write(
+                f"[attachment {attachment.index}: {attachment.safe_name} "
+                f"({attachment.content_type}, {attachment.size} bytes)]\n"
+            )
+    for problem in problems:
+        _warn(problem)
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def _window(args: argparse.Namespace) -> int:
+    # The window lives in ui/ (Qt); the core only dispatches to it by name.
+    ui_main = importlib.import_module("ui.main")
+    code: int = ui_main.run(args)
+    return code
+
+
+COMMANDS = {"list": cmd_list, "show": cmd_show}
+
+
+def _setup_logging(debug: bool) -> None:
+    handlers: list[logging.Handler] = []
+    try:
+        home = data_home()
+        home.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(home / "mailproof.log", encoding="utf-8"))
+    except OSError:
+        pass
+    if debug:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=handlers or [logging.NullHandler()],
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.debug)
+    try:
+        if args.command in (None, "open", "screenshot"):
+            return _window(args)
+        return COMMANDS[args.command](args, sys.stdout)
+    except MailproofError as err:
+        log.info("error: %s", err, exc_info=True)
+        print(f"mailproof: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("mailproof: interrupted; nothing half-written was kept", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except MemoryError:
+        print("mailproof: error: out of memory", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    except Exception as err:  # noqa: BLE001 - the last guard: never a traceback for users
+        log.error("internal error", exc_info=True)
+        if args.debug:
+            traceback.print_exc()
+        where = Path(data_home()) / "mailproof.log"
+        print(
+            f"mailproof: internal error: {type(err).__name__}: {err} (details in {where})",
+            file=sys.stderr,
+        )
+        return EXIT_ENVIRONMENT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Parsing raw messages with the stdlib ``email`` package: summaries, safe rendering."""

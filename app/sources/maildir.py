@@ -1,0 +1,75 @@
+"""Maildir reader: ``cur/`` and ``new/`` files, flags from the ``:2,`` info suffix."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Iterator
+from pathlib import Path
+
+from app.sources.base import FolderRef, Provenance, RawMessage
+
+_FLAG_NAMES = {"S": "\\Seen", "R": "\\Answered", "F": "\\Flagged", "T": "\\Deleted", "D": "\\Draft"}
+
+
+def is_maildir(path: Path) -> bool:
+    return (path / "cur").is_dir() or (path / "new").is_dir()
+
+
+def split_name(filename: str) -> tuple[str, tuple[str, ...]]:
+    """``1700000000.M1P2.host,S=123:2,FS`` → (unique key, IMAP flags)."""
+    key, sep, info = filename.partition(":")
+    if not sep:  # Windows-safe Maildirs use "!" instead of ":"
+        key, sep, info = filename.partition("!")
+    flags: tuple[str, ...] = ()
+    if info.startswith("2,"):
+        flags = tuple(_FLAG_NAMES[c] for c in sorted(info[2:]) if c in _FLAG_NAMES)
+    return key, flags
+
+
+def message_files(folder: Path) -> list[tuple[str, Path]]:
+    """(name, path) of every message file in ``new/`` then ``cur/``, in a stable order."""
+    found: list[tuple[str, Path]] = []
+    for sub in ("new", "cur"):
+        directory = folder / sub
+        try:
+            entries = list(os.scandir(directory))
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            if not entry.name.startswith(".") and entry.is_file():
+                found.append((entry.name, Path(entry.path)))
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+def subfolders(root: Path) -> list[tuple[str, Path]]:
+    """Maildir++ subfolders: ``.Sent`` → "Sent", ``.Archive.2023`` → "Archive/2023"."""
+    result = []
+    for entry in sorted(root.iterdir(), key=lambda p: p.name):
+        if entry.name.startswith(".") and entry.name not in (".", "..") and is_maildir(entry):
+            result.append((entry.name[1:].replace(".", "/"), entry))
+    return result
+
+
+def read_folder(
+    folder: FolderRef, skip: Collection[str] = (), seen: set[str] | None = None
+) -> Iterator[RawMessage]:
+    """Yield the folder's messages; keys in ``skip`` are only recorded in ``seen``, not read."""
+    for name, path in message_files(folder.path):
+        key, flags = split_name(name)
+        if key in skip:
+            if seen is not None:
+                seen.add(key)
+            continue
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            continue  # moved by another client between listing and reading
+        provenance = Provenance(
+            kind="maildir",
+            folder=folder.name,
+            source_path=str(path),
+            source_key=key,
+            flags=flags,
+        )
+        yield RawMessage(raw, provenance)

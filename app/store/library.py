@@ -1,0 +1,447 @@
+"""The library: ingest local sources into the store, and the queries the window and CLI need."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app.errors import AmbiguousId, MessageNotFound
+from app.mime.summary import MessageSummary, summarize
+from app.sources import MailSource, RawMessage
+from app.sources.base import FolderRef
+from app.store import db
+from app.store.blobs import BlobStore
+from app.tasks import CancelToken, Progress, no_progress
+
+BATCH_MESSAGES = 400
+BATCH_BYTES = 64 * 1024 * 1024
+
+SPECIAL_NAMES = {
+    "inbox": "\\Inbox",
+    "sent": "\\Sent",
+    "sent items": "\\Sent",
+    "sent messages": "\\Sent",
+    "junk": "\\Junk",
+    "spam": "\\Junk",
+    "trash": "\\Trash",
+    "deleted items": "\\Trash",
+    "archive": "\\Archive",
+    "archives": "\\Archive",
+    "drafts": "\\Drafts",
+    "backup": "\\Backup",
+}
+
+SORT_COLUMNS = {
+    "date": "c.date_ts",
+    "from": "m.from_display COLLATE NOCASE",
+    "subject": "m.subject COLLATE NOCASE",
+    "size": "m.size",
+}
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    known: int = 0
+    problems: list[str] = field(default_factory=list)
+    folder_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FolderInfo:
+    id: int
+    account: str
+    name: str
+    special_use: str | None
+    total: int
+    unread: int
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    copy_id: int
+    sha256: str
+    date_ts: int | None
+    from_display: str
+    subject: str
+    size: int
+    flags: str
+    has_attachments: bool
+    thread_id: str | None
+    depth: int
+
+
+def local_account(root: Path) -> str:
+    return f"local:{root}"
+
+
+class Library:
+    """The store under one data home. Each thread gets its own SQLite connection."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.blobs = BlobStore(home / "blobs")
+        self._db_path = home / "mailproof.sqlite"
+        self._local = threading.local()
+        _ = self.db  # create and migrate now, so errors surface at open time
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = db.connect(self._db_path)
+            self._local.connection = connection
+        return connection
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    # ---- ingest -------------------------------------------------------------------------
+
+    def _folder_id(self, account: str, folder: FolderRef) -> int:
+        special = SPECIAL_NAMES.get(folder.name.rsplit("/", 1)[-1].lower())
+        self.db.execute(
+            "INSERT INTO folders(account, name, special_use, source_kind, source_path) "
+            "VALUES (?,?,?,?,?) ON CONFLICT(account, name) DO NOTHING",
+            (account, folder.name, special, folder.kind, str(folder.path)),
+        )
+        row = self.db.execute(
+            "SELECT id FROM folders WHERE account=? AND name=?", (account, folder.name)
+        ).fetchone()
+        return int(row["id"])
+
+    def ingest(
+        self,
+        source: MailSource,
+        progress: Progress = no_progress,
+        cancel: CancelToken | None = None,
+    ) -> IngestReport:
+        """Copy every message of ``source`` into the store (byte-exact) and record its copy.
+
+        Batches are committed as they fill, so a cancel or a crash keeps every batch before it.
+        Re-ingesting the same source stores nothing twice.
+        """
+        report = IngestReport()
+        account = local_account(source.root)
+        plan = []
+        for folder in source.folders:
+            folder_id = self._folder_id(account, folder)
+            report.folder_ids.append(folder_id)
+            known = {
+                row["source_key"]: row["sha256"]
+                for row in self.db.execute(
+                    "SELECT source_key, sha256 FROM copies WHERE folder_id=?", (folder_id,)
+                )
+            }
+            plan.append((folder, folder_id, known))
+        total = sum(_count_hint(folder) for folder, _, _ in plan)
+        done = 0
+        progress(0, total)
+        for folder, folder_id, known in plan:
+            seen: set[str] = set()
+            batch: list[tuple[RawMessage, MessageSummary]] = []
+            batch_bytes = 0
+            for message in _read_skipping(source, folder, known, seen):
+                if cancel is not None:
+                    cancel.check()
+                seen.add(message.provenance.source_key)
+                summary = summarize(message.raw)
+                for problem in message.problems + summary.defects:
+                    report.problems.append(f"{folder.name}: {_where(message)}: {problem}")
+                if known.get(message.provenance.source_key) == summary.sha256:
+                    report.known += 1
+                    done += 1
+                    continue
+                batch.append((message, summary))
+                batch_bytes += len(message.raw)
+                if len(batch) >= BATCH_MESSAGES or batch_bytes >= BATCH_BYTES:
+                    report.added += self._commit(folder_id, batch)
+                    done += len(batch)
+                    batch, batch_bytes = [], 0
+                    progress(done, total)
+            if batch:
+                report.added += self._commit(folder_id, batch)
+                done += len(batch)
+            done += sum(1 for key in known if key in seen and folder.kind == "maildir")
+            progress(done, total)
+            if folder.kind == "maildir":
+                self._mark_gone(folder_id, set(known) - seen)
+        progress(total or done, total or done)
+        return report
+
+    def _commit(self, folder_id: int, batch: Sequence[tuple[RawMessage, MessageSummary]]) -> int:
+        for message, _ in batch:
+            self.blobs.put(message.raw, durable=False)
+        os.sync()  # the files the rows point at are on disk before the rows commit
+        stamp = now_iso()
+        added = 0
+        connection = self.db
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for message, summary in batch:
+                added += self._insert(connection, folder_id, message, summary, stamp)
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        return added
+
+    def _insert(
+        self,
+        connection: sqlite3.Connection,
+        folder_id: int,
+        message: RawMessage,
+        summary: MessageSummary,
+        stamp: str,
+    ) -> int:
+        date_ts = int(summary.date.timestamp()) if summary.date else None
+        exists = connection.execute(
+            "SELECT 1 FROM messages WHERE sha256=?", (summary.sha256,)
+        ).fetchone()
+        if not exists:
+            thread_id = self._thread_for(connection, summary)
+            connection.execute(
+                "INSERT INTO messages(sha256, size, message_id, date_utc, date_ts, from_addr, "
+                "from_display, to_display, cc_display, subject, has_attachments, in_reply_to, "
+                "refs, thread_id, is_encrypted, is_signed, defects, added_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    summary.sha256,
+                    summary.size,
+                    summary.message_id,
+                    summary.date_iso,
+                    date_ts,
+                    summary.from_[0].addr if summary.from_ else None,
+                    ", ".join(a.display() for a in summary.from_),
+                    ", ".join(a.display() for a in summary.to),
+                    ", ".join(a.display() for a in summary.cc),
+                    summary.subject,
+                    int(summary.has_attachments),
+                    summary.in_reply_to,
+                    " ".join(summary.references),
+                    thread_id,
+                    int(summary.is_encrypted),
+                    int(summary.is_signed),
+                    "\n".join(summary.defects),
+                    stamp,
+                ),
+            )
+        provenance = message.provenance
+        connection.execute(
+            "INSERT INTO copies(sha256, folder_id, kind, source_key, date_ts, flags, source_path, "
+            "source_offset, imported_at) VALUES (?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(folder_id, source_key) DO UPDATE SET sha256=excluded.sha256, "
+            "date_ts=excluded.date_ts, flags=excluded.flags, source_path=excluded.source_path, "
+            "expunged_at=NULL",
+            (
+                summary.sha256,
+                folder_id,
+                provenance.kind,
+                provenance.source_key,
+                date_ts,
+                " ".join(provenance.flags),
+                provenance.source_path,
+                provenance.source_offset,
+                stamp,
+            ),
+        )
+        return 0 if exists else 1
+
+    @staticmethod
+    def _thread_for(connection: sqlite3.Connection, summary: MessageSummary) -> str:
+        """Join the conversation of any known ancestor; adopt known descendants into it."""
+        thread_id = summary.thread_root or summary.sha256
+        for candidate in (*summary.references, summary.in_reply_to):
+            if not candidate:
+                continue
+            row = connection.execute(
+                "SELECT thread_id FROM messages WHERE message_id=? AND thread_id IS NOT NULL",
+                (candidate,),
+            ).fetchone()
+            if row:
+                thread_id = row["thread_id"]
+                break
+        if summary.message_id and summary.message_id != thread_id:
+            connection.execute(
+                "UPDATE messages SET thread_id=? WHERE thread_id=?", (thread_id, summary.message_id)
+            )
+        return thread_id
+
+    def _mark_gone(self, folder_id: int, keys: set[str]) -> None:
+        if not keys:
+            return
+        stamp = now_iso()
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.executemany(
+            "UPDATE copies SET expunged_at=? WHERE folder_id=? AND source_key=? "
+            "AND expunged_at IS NULL",
+            [(stamp, folder_id, key) for key in keys],
+        )
+        self.db.execute("COMMIT")
+
+    # ---- queries ------------------------------------------------------------------------
+
+    def folders(self, account: str | None = None) -> list[FolderInfo]:
+        sql = (
+            "SELECT f.id, f.account, f.name, f.special_use, "
+            "COUNT(c.id) AS total, "
+            "SUM(CASE WHEN c.id IS NOT NULL AND instr(c.flags, '\\Seen') = 0 THEN 1 ELSE 0 END) "
+            "AS unread FROM folders f LEFT JOIN copies c ON c.folder_id = f.id "
+            "AND c.expunged_at IS NULL "
+        )
+        params: tuple[str, ...] = ()
+        if account is not None:
+            sql += "WHERE f.account=? "
+            params = (account,)
+        sql += "GROUP BY f.id ORDER BY f.account, f.id"
+        return [
+            FolderInfo(
+                r["id"], r["account"], r["name"], r["special_use"], r["total"], r["unread"] or 0
+            )
+            for r in self.db.execute(sql, params)
+        ]
+
+    def _where(self, folder_id: int, text: str) -> tuple[str, list[object]]:
+        where = "c.folder_id=? AND c.expunged_at IS NULL"
+        params: list[object] = [folder_id]
+        if text:
+            where += " AND (m.subject LIKE ? OR m.from_display LIKE ? OR m.to_display LIKE ?)"
+            pattern = "%" + text.replace("%", "").replace("_", "") + "%"
+            params += [pattern, pattern, pattern]
+        return where, params
+
+    def count(self, folder_id: int, text: str = "") -> int:
+        where, params = self._where(folder_id, text)
+        row = self.db.execute(
+            f"SELECT COUNT(*) FROM copies c JOIN messages m ON m.sha256=c.sha256 WHERE {where}",
+            params,
+        ).fetchone()
+        return int(row[0])
+
+    def page(
+        self,
+        folder_id: int,
+        *,
+        sort: str = "date",
+        descending: bool = True,
+        offset: int = 0,
+        limit: int = 200,
+        text: str = "",
+        threaded: bool = False,
+    ) -> list[MessageRow]:
+        """One page of a folder's message list, sorted in SQL so nothing else is loaded."""
+        where, params = self._where(folder_id, text)
+        direction = "DESC" if descending else "ASC"
+        order = f"{SORT_COLUMNS[sort]} {direction}, c.id {direction}"
+        if threaded:
+            # Conversations ordered by their newest message; oldest first inside each.
+            order = (
+                "(SELECT MAX(c2.date_ts) FROM copies c2 JOIN messages m2 ON m2.sha256=c2.sha256 "
+                f"WHERE c2.folder_id=c.folder_id AND m2.thread_id=m.thread_id) {direction}, "
+                "m.thread_id, c.date_ts ASC, c.id ASC"
+            )
+        rows = self.db.execute(
+            "SELECT c.id, c.sha256, c.date_ts, c.flags, m.from_display, m.subject, m.size, "
+            "m.has_attachments, m.thread_id, m.refs, m.message_id, m.in_reply_to "
+            f"FROM copies c JOIN messages m ON m.sha256=c.sha256 WHERE {where} "
+            f"ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        ).fetchall()
+        return [
+            MessageRow(
+                copy_id=r["id"],
+                sha256=r["sha256"],
+                date_ts=r["date_ts"],
+                from_display=r["from_display"] or "",
+                subject=r["subject"] or "",
+                size=r["size"],
+                flags=r["flags"],
+                has_attachments=bool(r["has_attachments"]),
+                thread_id=r["thread_id"],
+                depth=_depth(r) if threaded else 0,
+            )
+            for r in rows
+        ]
+
+    def raw(self, sha256: str) -> bytes:
+        return self.blobs.get(sha256)
+
+    def copies_of(self, sha256: str) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT c.*, f.account, f.name AS folder FROM copies c JOIN folders f "
+            "ON f.id=c.folder_id WHERE c.sha256=? ORDER BY c.id",
+            (sha256,),
+        ).fetchall()
+
+    def resolve(self, identifier: str) -> str:
+        """A SHA-256 (or unique prefix) or a Message-ID → the stored message's SHA-256."""
+        ident = identifier.strip()
+        if ident.startswith("<") or "@" in ident:
+            mid = ident if ident.startswith("<") else f"<{ident}>"
+            rows = self.db.execute(
+                "SELECT DISTINCT sha256 FROM messages WHERE message_id=?", (mid,)
+            ).fetchall()
+        else:
+            rows = self.db.execute(
+                "SELECT sha256 FROM messages WHERE sha256 LIKE ? LIMIT 5", (ident.lower() + "%",)
+            ).fetchall()
+        return _one(identifier, [r["sha256"] for r in rows])
+
+
+def _depth(row: sqlite3.Row) -> int:
+    if row["message_id"] == row["thread_id"]:
+        return 0
+    return min(len((row["refs"] or "").split()) or (1 if row["in_reply_to"] else 0), 8)
+
+
+def _one(identifier: str, matches: Sequence[str]) -> str:
+    unique = list(dict.fromkeys(matches))
+    if not unique:
+        raise MessageNotFound(f"no message matches {identifier!r}")
+    if len(unique) > 1:
+        raise AmbiguousId(
+            f"{identifier!r} matches {len(unique)} messages "
+            f"({', '.join(s[:12] for s in unique[:3])}…); give more characters"
+        )
+    return unique[0]
+
+
+def _where(message: RawMessage) -> str:
+    provenance = message.provenance
+    if provenance.kind == "mbox":
+        return f"byte {provenance.source_offset} of {Path(provenance.source_path).name}"
+    return Path(provenance.source_path).name
+
+
+def _count_hint(folder: FolderRef) -> int:
+    if folder.kind == "maildir":
+        from app.sources.maildir import message_files
+
+        return len(message_files(folder.path))
+    if folder.kind == "eml":
+        return len(folder.files)
+    return 0
+
+
+def _read_skipping(
+    source: MailSource, folder: FolderRef, known: dict[str, str], seen: set[str]
+) -> Iterator[RawMessage]:
+    """Maildir files already stored under the same key are not read again (reopen is fast)."""
+    if folder.kind != "maildir" or not known:
+        yield from source.read(folder)
+        return
+    from app.sources.maildir import read_folder
+
+    yield from read_folder(folder, skip=known.keys(), seen=seen)

@@ -1,0 +1,205 @@
+"""The window on real local mail: three panes, lazy list, sorting, threads, blocking, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from app.store.library import Library
+from tests.ui.conftest import MaildirFactory, make_message, open_and_wait
+from ui.models import PAGE_SIZE
+from ui.window import MainWindow
+
+
+def folder_names(window: MainWindow) -> list[str]:
+    names = []
+    for i in range(window.folders.topLevelItemCount()):
+        top = window.folders.topLevelItem(i)
+        for j in range(top.childCount()):
+            names.append(top.child(j).text(0).split("  ")[0])
+    return names
+
+
+def test_three_panes_are_filled_after_opening_a_maildir(qtbot, window, make_maildir) -> None:
+    root = make_maildir(
+        [make_message(i) for i in range(30)], subfolders=("Sent", "BACKUP", "Junk")
+    )
+    open_and_wait(qtbot, window, root)
+    assert folder_names(window) == ["INBOX", "Sent", "BACKUP", "Junk"]
+    assert window.model.rowCount() == 30
+    # newest first: the first row is the message with the highest index
+    assert window.model.data(window.model.index(0, 0)) == "Message 00029"
+    qtbot.waitUntil(lambda: window.reader.rendered is not None)
+    assert window.reader.rendered.subject == "Message 00029"
+    assert "Body of message 29" in window.reader.body.toPlainText()
+
+
+def test_message_list_is_lazy_on_a_large_folder(qtbot, window, make_maildir) -> None:
+    root = make_maildir([make_message(i) for i in range(PAGE_SIZE * 3 + 17)])
+    open_and_wait(qtbot, window, root)
+    qtbot.waitUntil(lambda: window.model.total == PAGE_SIZE * 3 + 17, timeout=20000)
+    window.model.reload()
+    assert window.model.rowCount() == PAGE_SIZE
+    assert window.model.canFetchMore()
+    window.model.fetchMore()
+    assert window.model.rowCount() == PAGE_SIZE * 2
+    while window.model.canFetchMore():
+        window.model.fetchMore()
+    assert window.model.rowCount() == PAGE_SIZE * 3 + 17
+    shas = {window.model.sha256_at(r) for r in range(window.model.rowCount())}
+    assert len(shas) == PAGE_SIZE * 3 + 17  # pages neither overlap nor skip
+
+
+def test_columns_sort_both_ways(qtbot, window, make_maildir) -> None:
+    messages = [make_message(i, subject=s) for i, s in enumerate(["bravo", "Alpha", "charlie"])]
+    open_and_wait(qtbot, window, make_maildir(messages))
+    window.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    assert [window.model.rows[r].subject for r in range(3)] == ["Alpha", "bravo", "charlie"]
+    window.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+    assert [window.model.rows[r].subject for r in range(3)] == ["charlie", "bravo", "Alpha"]
+    window.table.sortByColumn(2, Qt.SortOrder.AscendingOrder)
+    assert [window.model.rows[r].subject for r in range(3)] == ["bravo", "Alpha", "charlie"]
+
+
+def test_conversations_group_replies_under_their_root(qtbot, window, make_maildir) -> None:
+    messages = [
+        make_message(0, subject="Rota change"),
+        make_message(1, subject="Unrelated"),
+        make_message(2, subject="Re: Rota change", reply_to=0),
+        make_message(3, subject="Another"),
+        make_message(4, subject="Re: Re: Rota change", reply_to=2),
+    ]
+    open_and_wait(qtbot, window, make_maildir(messages))
+    window.thread_action.setChecked(True)
+    subjects = [window.model.rows[r].subject for r in range(window.model.rowCount())]
+    start = subjects.index("Rota change")
+    assert subjects[start : start + 3] == ["Rota change", "Re: Rota change", "Re: Re: Rota change"]
+    assert window.model.rows[start + 1].depth >= 1
+    assert window.model.rows[start].depth == 0
+
+
+def test_filter_narrows_the_list_and_clears(qtbot, window, make_maildir) -> None:
+    messages = [make_message(i, subject=f"Lab result {i}" if i % 2 else f"Rota {i}") for i in range(10)]
+    open_and_wait(qtbot, window, make_maildir(messages))
+    window.filter_edit.setText("lab result")
+    qtbot.waitUntil(lambda: window.model.total == 5)
+    assert all("Lab result" in window.model.rows[r].subject for r in range(5))
+    window.filter_edit.clear()
+    qtbot.waitUntil(lambda: window.model.total == 10)
+
+
+def test_remote_content_is_blocked_and_announced(qtbot, window, make_maildir) -> None:
+    html = (
+        '<html><head><link rel="stylesheet" href="https://cdn.example.net/s.css"></head>'
+        '<body><p>See the chart</p><img src="https://tracker.example.com/pixel.gif">'
+        '<div style="background:url(https://img.example.org/bg.png)">x</div></body></html>'
+    )
+    open_and_wait(qtbot, window, make_maildir([make_message(1, html=html)]))
+    qtbot.waitUntil(lambda: window.reader.rendered is not None)
+    assert window.reader.blocked_banner.isVisible()
+    assert "3 item(s)" in window.reader.blocked_banner.text()
+    shown = window.reader.body.toHtml()
+    assert "tracker.example.com" not in shown and "cdn.example.net" not in shown
+    assert "See the chart" in window.reader.body.toPlainText()
+
+
+def test_all_headers_and_source_toggles(qtbot, window, make_maildir) -> None:
+    root = make_maildir([make_message(7)])
+    open_and_wait(qtbot, window, root)
+    qtbot.waitUntil(lambda: window.reader.rendered is not None)
+    window.reader.all_headers_button.setChecked(True)
+    assert "Message-ID: <m7@clinic.example>" in window.reader.plain_view.toPlainText()
+    window.reader.source_button.setChecked(True)
+    assert not window.reader.all_headers_button.isChecked()
+    raw = next((root / "new").iterdir()).read_bytes()
+    assert window.reader.plain_view.toPlainText().strip() == raw.decode().strip()
+    window.reader.source_button.setChecked(False)
+    assert window.reader.stack.currentWidget() is window.reader.body
+
+
+def test_attachments_are_listed_with_sanitized_names(qtbot, window, make_maildir) -> None:
+    message = make_message(3, attachment=("../../etc/passwd", b"root:x:0:0"))
+    open_and_wait(qtbot, window, make_maildir([message]))
+    qtbot.waitUntil(lambda: window.reader.rendered is not None)
+    assert window.reader.attachment_row.isVisible()
+    assert window.reader.attachments.count() == 1
+    text = window.reader.attachments.item(0).text()
+    assert text.startswith("passwd  (application/octet-stream")
+    assert ".." not in text
+
+
+def test_keyboard_j_and_k_move_through_the_list(qtbot, window, make_maildir) -> None:
+    open_and_wait(qtbot, window, make_maildir([make_message(i) for i in range(5)]))
+    window.table.setFocus()
+    window.table.selectRow(0)
+    qtbot.keyClick(window.table, Qt.Key.Key_J)
+    assert window.table.currentIndex().row() == 1
+    qtbot.keyClick(window.table, Qt.Key.Key_J)
+    qtbot.keyClick(window.table, Qt.Key.Key_K)
+    assert window.table.currentIndex().row() == 1
+    qtbot.waitUntil(lambda: window.reader.rendered is not None
+                    and window.reader.rendered.subject == "Message 00003")
+
+
+def test_bad_path_shows_a_banner_and_the_window_keeps_working(
+    qtbot, window, make_maildir, tmp_path: Path
+) -> None:
+    not_mail = tmp_path / "picture.png"
+    not_mail.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    with qtbot.waitSignal(window.ready, timeout=10000):
+        window.open_path(not_mail)
+    assert window.error_banner.isVisible()
+    assert "is not mail" in window.error_banner.text()
+    window._ready_sent = False
+    open_and_wait(qtbot, window, make_maildir([make_message(1)]))
+    assert window.model.rowCount() == 1
+
+
+def test_missing_blob_shows_error_in_reader_not_crash(
+    qtbot, window, make_maildir, library: Library
+) -> None:
+    open_and_wait(qtbot, window, make_maildir([make_message(1), make_message(2)]))
+    sha256 = window.model.sha256_at(1)
+    library.blobs.path(sha256).unlink()
+    window.table.selectRow(1)
+    qtbot.waitUntil(lambda: window.reader.warning_banner.isVisible())
+    assert "missing from the store" in window.reader.warning_banner.text()
+    window.table.selectRow(0)
+    qtbot.waitUntil(lambda: window.reader.rendered is not None)
+
+
+def test_cancel_keeps_what_was_read_and_store_stays_consistent(
+    qtbot, window, make_maildir, library: Library
+) -> None:
+    root = make_maildir([make_message(i) for i in range(6000)])
+    progressed: list[int] = []
+    cancelled: list[bool] = []
+    window.open_path(root)
+    job = window._job
+    assert job is not None
+    job.signals.progress.connect(lambda done, _total: progressed.append(done))
+    job.signals.cancelled.connect(lambda: cancelled.append(True))
+    qtbot.waitUntil(lambda: any(d > 0 for d in progressed), timeout=20000)
+    with qtbot.waitSignal(job.signals.finished, timeout=20000):
+        window.cancel_job()
+    assert cancelled == [True]
+    assert window.progress.isHidden() and window.cancel_button.isHidden()
+    stored = library.db.execute("SELECT COUNT(*) FROM copies").fetchone()[0]
+    assert 0 < stored < 6000
+    for (sha,) in library.db.execute("SELECT sha256 FROM copies"):
+        assert library.blobs.has(sha)
+    # opening again completes the rest without duplicates
+    window._ready_sent = False
+    open_and_wait(qtbot, window, root)
+    assert library.db.execute("SELECT COUNT(*) FROM copies").fetchone()[0] == 6000
+
+
+def test_opening_a_second_source_selects_its_inbox(qtbot, window, make_maildir) -> None:
+    open_and_wait(qtbot, window, make_maildir([make_message(1)], name="first"))
+    window._ready_sent = False
+    open_and_wait(qtbot, window, make_maildir([make_message(2), make_message(3)], name="second"))
+    assert window.folders.topLevelItemCount() == 2
+    current = window.folders.currentItem()
+    assert current.parent().text(0) == "second (local)"
+    assert window.model.rowCount() == 2

@@ -1,0 +1,425 @@
+"""The main window: folders · message list · message view, with one worker for long work."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QToolBar,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.config import demo_archive
+from app.mime.render import RenderedMessage, attachment_bytes, render
+from app.sources import open_source
+from app.store.library import IngestReport, Library, local_account
+from app.tasks import CancelToken, Progress
+from ui.models import MessageListModel
+from ui.reader import Banner, MessageView
+from ui.worker import Worker
+
+log = logging.getLogger(__name__)
+
+PROGRESS_DELAY_MS = 300
+FOLDER_ORDER = {
+    "\\Inbox": 0,
+    "\\Sent": 2,
+    "\\Drafts": 1,
+    "\\Archive": 3,
+    "\\Backup": 4,
+    "\\Junk": 5,
+    "\\Trash": 6,
+}
+
+
+def account_label(account: str) -> str:
+    if account.startswith("local:"):
+        path = Path(account[len("local:") :])
+        return "Demo archive" if path == demo_archive().resolve() else f"{path.name} (local)"
+    return account
+
+
+class MainWindow(QMainWindow):
+    ready = Signal()  # the first load finished and its first message is on screen (or none)
+
+    def __init__(self, library: Library) -> None:
+        super().__init__()
+        self.library = library
+        self.setWindowTitle("Mailproof")
+        self.resize(1280, 800)
+        self._job: Worker | None = None
+        self._message_request = 0
+        self._current_account: str | None = None
+        self._ready_sent = False
+        self._loading_source = False
+        self._select_new_account = False
+
+        # panes
+        self.folders = QTreeWidget()
+        self.folders.setHeaderHidden(True)
+        self.folders.setMinimumWidth(180)
+        self.folders.currentItemChanged.connect(self._folder_changed)
+
+        self.model = MessageListModel(library)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(1, 200)
+        header.resizeSection(2, 130)
+        header.resizeSection(3, 70)
+        header.setSortIndicator(2, Qt.SortOrder.DescendingOrder)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.table.activated.connect(lambda _index: self.reader.body.setFocus())
+
+        self.reader = MessageView()
+        self.reader.status.connect(self.statusBar().showMessage)
+
+        self.error_banner = Banner("#f6c6c6")
+        self.error_banner.setObjectName("errorBanner")
+
+        list_pane = QSplitter(Qt.Orientation.Vertical)
+        list_pane.addWidget(self.table)
+        list_pane.addWidget(self.reader)
+        list_pane.setSizes([300, 500])
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(self.folders)
+        main.addWidget(list_pane)
+        main.setSizes([220, 1060])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.error_banner)
+        layout.addWidget(main, 1)
+        self.setCentralWidget(central)
+
+        self._build_toolbar()
+        self._build_menus()
+        self._build_statusbar()
+        self._build_shortcuts()
+
+    # -- chrome -----------------------------------------------------------------------------
+    def _build_toolbar(self) -> None:
+        toolbar = QToolBar("Main")
+        toolbar.setMovable(False)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter this folder (Ctrl+F or /): subject, from, to")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setMaximumWidth(420)
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(200)
+        self._filter_timer.timeout.connect(lambda: self.model.set_filter(self.filter_edit.text()))
+        self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
+        toolbar.addWidget(self.filter_edit)
+        self.thread_action = QAction("Conversations", self)
+        self.thread_action.setCheckable(True)
+        self.thread_action.setToolTip("Group the list by conversation (References/In-Reply-To)")
+        self.thread_action.toggled.connect(self.model.set_threaded)
+        toolbar.addAction(self.thread_action)
+        self.addToolBar(toolbar)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        open_folder = file_menu.addAction("Open Maildir or .eml folder…")
+        open_folder.triggered.connect(self._ask_open_folder)
+        open_file = file_menu.addAction("Open mbox or .eml file…")
+        open_file.triggered.connect(self._ask_open_file)
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("Quit")
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_action.triggered.connect(self.close)
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self.thread_action)
+        view_menu.addAction("Show all headers").triggered.connect(
+            self.reader.all_headers_button.toggle
+        )
+        view_menu.addAction("Show source").triggered.connect(self.reader.source_button.toggle)
+
+    def _build_statusbar(self) -> None:
+        self.status_label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.hide()
+        self.cancel_button.clicked.connect(self.cancel_job)
+        holder = QWidget()
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.progress)
+        row.addWidget(self.cancel_button)
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(holder)
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setSingleShot(True)
+        self._progress_timer.timeout.connect(self._show_progress)
+
+    def _build_shortcuts(self) -> None:
+        for key in ("Ctrl+F", "/"):
+            QShortcut(QKeySequence(key), self, activated=self._focus_filter)
+        QShortcut(QKeySequence("J"), self, activated=lambda: self.move_selection(1))
+        QShortcut(QKeySequence("K"), self, activated=lambda: self.move_selection(-1))
+        QShortcut(QKeySequence("Escape"), self.filter_edit, activated=self._leave_filter)
+
+    def _focus_filter(self) -> None:
+        self.filter_edit.setFocus()
+        self.filter_edit.selectAll()
+
+    def _leave_filter(self) -> None:
+        self.filter_edit.clear()
+        self.table.setFocus()
+
+    def move_selection(self, step: int) -> None:
+        if self.model.rowCount() == 0:
+            return
+        current = self.table.currentIndex().row()
+        target = max(0, min(self.model.rowCount() - 1, (current if current >= 0 else -1) + step))
+        while target >= self.model.rowCount() and self.model.canFetchMore():
+            self.model.fetchMore()
+        self.table.selectRow(target)
+
+    # -- opening sources --------------------------------------------------------------------
+    def _ask_open_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open Maildir or folder of .eml files")
+        if path:
+            self.open_path(Path(path))
+
+    def _ask_open_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open mbox or .eml file")
+        if path:
+            self.open_path(Path(path))
+
+    def open_path(self, path: Path) -> None:
+        """Show what the store already has of ``path`` now; bring it up to date in a worker."""
+        self.error_banner.show_text("")
+        resolved = path.expanduser().resolve()
+        self._current_account = local_account(resolved)
+        self._select_new_account = True
+        self.reload_folders()
+        self._loading_source = True
+
+        def job(progress: Progress, cancel: CancelToken) -> IngestReport:
+            source = open_source(resolved)
+            self._current_account = local_account(source.root)
+            return self.library.ingest(source, progress, cancel)
+
+        self.run_job(job, f"Reading {resolved.name or resolved}", self._ingest_done)
+
+    def _ingest_done(self, report: IngestReport) -> None:
+        self._loading_source = False
+        self.reload_folders()
+        self.model.refresh_total()
+        message = f"{report.added} new message(s), {report.known} already stored"
+        if report.problems:
+            message += f"; {len(report.problems)} problem(s) in the source"
+            self.error_banner.show_text(
+                f"{len(report.problems)} message(s) have problems; they are shown as well as "
+                f"they can be. First: {report.problems[0]}"
+            )
+        self.statusBar().showMessage(message, 10000)
+        self._maybe_ready()
+
+    # -- long work --------------------------------------------------------------------------
+    def run_job(self, job: Any, label: str, on_result: Any) -> None:
+        if self._job is not None:
+            self._job.cancel()
+        worker = Worker(job, label)
+        self._job = worker
+        self.progress.setRange(0, 0)
+        self.status_label.setText(label + "…")
+        worker.signals.progress.connect(self._on_progress)
+        worker.signals.result.connect(on_result)
+        worker.signals.error.connect(self._job_failed)
+        worker.signals.cancelled.connect(self._job_cancelled)
+        worker.signals.finished.connect(lambda: self._job_finished(worker))
+        self._progress_timer.start(PROGRESS_DELAY_MS)
+        worker.start()
+
+    def cancel_job(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+            self.status_label.setText("Cancelling…")
+
+    def _show_progress(self) -> None:
+        if self._job is not None:
+            self.progress.show()
+            self.cancel_button.show()
+
+    def _on_progress(self, done: int, total: int) -> None:
+        if total:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+        if self._job is not None:
+            self.status_label.setText(
+                f"{self._job.name}… {done}" + (f" of {total}" if total else "")
+            )
+        if self._select_new_account or self.model.folder_id is None:
+            self.reload_folders()
+        else:
+            self.model.refresh_total()
+            if not self.table.selectionModel().hasSelection() and self.model.rowCount():
+                self.table.selectRow(0)
+
+    def _job_failed(self, message: str) -> None:
+        self._loading_source = False
+        self.error_banner.show_text(message)
+        self.statusBar().showMessage(message, 15000)
+        self._maybe_ready()
+
+    def _job_cancelled(self) -> None:
+        self._loading_source = False
+        self.statusBar().showMessage("Cancelled; messages read before the cancel are kept.", 10000)
+        self.reload_folders()
+        self._maybe_ready()
+
+    def _job_finished(self, worker: Worker) -> None:
+        if self._job is worker:
+            self._job = None
+            self._progress_timer.stop()
+            self.progress.hide()
+            self.cancel_button.hide()
+            self._update_status()
+
+    # -- folders and messages ---------------------------------------------------------------
+    def reload_folders(self) -> None:
+        selected = None if self._select_new_account else self._selected_folder_id()
+        self.folders.blockSignals(True)
+        self.folders.clear()
+        by_account: dict[str, QTreeWidgetItem] = {}
+        target: QTreeWidgetItem | None = None
+        infos = sorted(
+            self.library.folders(),
+            key=lambda f: (f.account, FOLDER_ORDER.get(f.special_use or "", 3), f.name.lower()),
+        )
+        for info in infos:
+            parent = by_account.get(info.account)
+            if parent is None:
+                parent = QTreeWidgetItem([account_label(info.account)])
+                parent.setToolTip(0, info.account)
+                self.folders.addTopLevelItem(parent)
+                by_account[info.account] = parent
+            label = info.name + (f"  ({info.unread})" if info.unread else "")
+            item = QTreeWidgetItem([label])
+            item.setData(0, Qt.ItemDataRole.UserRole, info.id)
+            item.setToolTip(0, f"{info.total} message(s), {info.unread} unread")
+            parent.addChild(item)
+            if info.id == selected or (
+                target is None and selected is None and info.account == self._current_account
+            ):
+                target = item
+        self.folders.expandAll()
+        self.folders.blockSignals(False)
+        if target is not None:
+            if self._select_new_account and target.data(0, Qt.ItemDataRole.UserRole) is not None:
+                self._select_new_account = False
+            self.folders.setCurrentItem(target)
+            if target.data(0, Qt.ItemDataRole.UserRole) != self.model.folder_id:
+                self._folder_changed(target, None)
+
+    def _selected_folder_id(self) -> int | None:
+        item = self.folders.currentItem()
+        value = item.data(0, Qt.ItemDataRole.UserRole) if item else None
+        return int(value) if value is not None else None
+
+    def _folder_changed(self, current: QTreeWidgetItem | None, _previous: Any) -> None:
+        folder_id = current.data(0, Qt.ItemDataRole.UserRole) if current else None
+        self.model.set_folder(int(folder_id) if folder_id is not None else None)
+        self.reader.clear()
+        if self.model.rowCount():
+            self.table.selectRow(0)
+        self._update_status()
+
+    def _update_status(self) -> None:
+        if self._job is not None:
+            return
+        item = self.folders.currentItem()
+        if item is None or self.model.folder_id is None:
+            self.status_label.setText("No folder selected")
+            return
+        shown = f"{self.model.total} message(s)"
+        if self.model.filter_text:
+            shown += f" matching “{self.model.filter_text}”"
+        self.status_label.setText(f"{item.text(0)} — {shown}")
+
+    def _selection_changed(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        indexes = selected.indexes()
+        if not indexes:
+            return
+        sha256 = self.model.sha256_at(indexes[0].row())
+        if sha256:
+            self.show_message(sha256)
+
+    def show_message(self, sha256: str) -> None:
+        self._message_request += 1
+        request = self._message_request
+        library = self.library
+
+        def job(
+            _progress: Progress, _cancel: CancelToken
+        ) -> tuple[bytes, RenderedMessage, dict[str, bytes]]:
+            raw = library.raw(sha256)
+            rendered = render(raw)
+            inline = {
+                a.content_id: attachment_bytes(raw, a.index)
+                for a in rendered.attachments
+                if a.content_id and a.content_type.startswith("image/") and a.size < 5_000_000
+            }
+            return raw, rendered, inline
+
+        worker = Worker(job, "Opening message")
+
+        def done(result: tuple[bytes, RenderedMessage, dict[str, bytes]]) -> None:
+            if request == self._message_request:
+                self.reader.show_message(*result)
+                self._maybe_ready()
+
+        def failed(message: str) -> None:
+            if request == self._message_request:
+                self.reader.show_error(f"This message cannot be shown: {message}")
+                self._maybe_ready()
+
+        worker.signals.result.connect(done)
+        worker.signals.error.connect(failed)
+        worker.start()
+
+    def _maybe_ready(self) -> None:
+        if self._ready_sent or self._loading_source:
+            return
+        if (
+            self.model.rowCount()
+            and self.reader.rendered is None
+            and not self.reader.warning_banner.text()
+        ):
+            return  # the first message is still being opened
+        self._ready_sent = True
+        self.ready.emit()
+
+    def current_index(self) -> QModelIndex:
+        return self.table.currentIndex()

@@ -1,0 +1,62 @@
+"""The one worker pattern: run a core function on the thread pool with progress, cancel, result."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from app.errors import Cancelled, MailproofError
+from app.tasks import CancelToken
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[Callable[[int, int], None], CancelToken], Any]
+
+
+class WorkerSignals(QObject):
+    progress = Signal(int, int)
+    result = Signal(object)
+    error = Signal(str)
+    cancelled = Signal()
+    finished = Signal()
+
+
+class Worker(QRunnable):
+    """Runs ``job(progress, cancel)`` off the UI thread; its outcome arrives as signals."""
+
+    _running: set[Worker] = set()
+
+    def __init__(self, job: Job, name: str = "") -> None:
+        super().__init__()
+        self.setAutoDelete(False)
+        self.job = job
+        self.name = name
+        self.signals = WorkerSignals()
+        self.cancel_token = CancelToken()
+
+    def start(self, pool: QThreadPool | None = None) -> None:
+        Worker._running.add(self)
+        (pool or QThreadPool.globalInstance()).start(self)
+
+    def cancel(self) -> None:
+        self.cancel_token.cancel()
+
+    def run(self) -> None:
+        try:
+            result = self.job(self.signals.progress.emit, self.cancel_token)
+        except Cancelled:
+            self.signals.cancelled.emit()
+        except MailproofError as err:
+            log.info("%s failed: %s", self.name, err, exc_info=True)
+            self.signals.error.emit(str(err))
+        except Exception as err:  # noqa: BLE001 - the user gets a line, the log the traceback
+            log.error("%s: internal error", self.name, exc_info=True)
+            self.signals.error.emit(f"internal error in {self.name}: {type(err).__name__}: {err}")
+        else:
+            self.signals.result.emit(result)
+        finally:
+            self.signals.finished.emit()
+            Worker._running.discard(self)
