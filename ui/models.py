@@ -134,7 +134,8 @@ class MessageListModel(QAbstractTableModel):
                 prefix = "    " * row.depth + ("↳ " if row.depth else "")
                 return prefix + (row.subject or "(no subject)")
             if column == "from":
-                return row.from_display
+                name, _, address = row.from_display.partition(" <")
+                return name.strip('"') if address else row.from_display
             if column == "date":
                 if row.date_ts is None:
                     return "(no date)"
@@ -146,8 +147,8 @@ class MessageListModel(QAbstractTableModel):
             return self._bold
         if role == Qt.ItemDataRole.TextAlignmentRole and column == "size":
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and column == "subject":
-            return row.subject
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return row.subject if column == "subject" else row.from_display
         if role == Qt.ItemDataRole.UserRole:
             return row.sha256
         return None

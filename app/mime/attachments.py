@@ -24,9 +24,12 @@ _MAX_BYTES = 200
 def safe_filename(name: str | None, fallback: str = "attachment") -> str:
     """A plain file name from a sender-chosen one: no directories, no control or reserved names.
 
-    ``../../etc/passwd`` → ``passwd``; ``..\\evil.bat`` → ``evil.bat``; ``CON.txt`` → ``_CON.txt``.
+    ``../../etc/passwd`` → ``passwd``; ``..\\evil.bat`` → ``evil.bat``; ``CON.txt`` → ``_CON.txt``;
+    bidi overrides are removed, so the real extension shows.
     """
     text = unicodedata.normalize("NFC", name or "")
+    # Format characters such as U+202E (right-to-left override) disguise "fdp.exe" as "exe.pdf".
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
     text = re.split(r"[/\\]", text)[-1]
     text = _UNSAFE.sub("_", text).strip().strip(".").strip()
     if not text:

@@ -145,6 +145,7 @@ def sanitize(html: str) -> SafeHtml:
         url_schemes={"http", "https", "mailto", "cid", "data"},
         attribute_filter=_filter_attribute,
         link_rel="noopener noreferrer nofollow",
+        clean_content_tags={"script", "style", "title", "noscript", "template", "textarea"},
         strip_comments=True,
     )
     # An <img> whose source was removed would show as a broken-image box: drop it entirely.

@@ -29,7 +29,9 @@ def make_message(
     message["From"] = sender or f"Sender {index} <s{index}@clinic.example>"
     message["To"] = "alice@clinic.example"
     message["Subject"] = subject if subject is not None else f"Message {index:05d}"
-    message["Date"] = f"Mon, 01 Jan 2024 {index // 3600 % 24:02d}:{index // 60 % 60:02d}:{index % 60:02d} +0000"
+    message["Date"] = (
+        f"Mon, 01 Jan 2024 {index // 3600 % 24:02d}:{index // 60 % 60:02d}:{index % 60:02d} +0000"
+    )
     message["Message-ID"] = f"<m{index}@clinic.example>"
     if reply_to is not None:
         message["In-Reply-To"] = f"<m{reply_to}@clinic.example>"
@@ -48,7 +50,9 @@ MaildirFactory = Callable[..., Path]
 
 @pytest.fixture
 def make_maildir(tmp_path: Path) -> MaildirFactory:
-    def factory(messages: list[EmailMessage], name: str = "mail", subfolders: tuple[str, ...] = ()) -> Path:
+    def factory(
+        messages: list[EmailMessage], name: str = "mail", subfolders: tuple[str, ...] = ()
+    ) -> Path:
         root = tmp_path / name
         box = mailbox.Maildir(root)
         for message in messages:

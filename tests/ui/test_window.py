@@ -22,9 +22,7 @@ def folder_names(window: MainWindow) -> list[str]:
 
 
 def test_three_panes_are_filled_after_opening_a_maildir(qtbot, window, make_maildir) -> None:
-    root = make_maildir(
-        [make_message(i) for i in range(30)], subfolders=("Sent", "BACKUP", "Junk")
-    )
+    root = make_maildir([make_message(i) for i in range(30)], subfolders=("Sent", "BACKUP", "Junk"))
     open_and_wait(qtbot, window, root)
     assert folder_names(window) == ["INBOX", "Sent", "BACKUP", "Junk"]
     assert window.model.rowCount() == 30
@@ -80,7 +78,9 @@ def test_conversations_group_replies_under_their_root(qtbot, window, make_maildi
 
 
 def test_filter_narrows_the_list_and_clears(qtbot, window, make_maildir) -> None:
-    messages = [make_message(i, subject=f"Lab result {i}" if i % 2 else f"Rota {i}") for i in range(10)]
+    messages = [
+        make_message(i, subject=f"Lab result {i}" if i % 2 else f"Rota {i}") for i in range(10)
+    ]
     open_and_wait(qtbot, window, make_maildir(messages))
     window.filter_edit.setText("lab result")
     qtbot.waitUntil(lambda: window.model.total == 5)
@@ -138,8 +138,11 @@ def test_keyboard_j_and_k_move_through_the_list(qtbot, window, make_maildir) -> 
     qtbot.keyClick(window.table, Qt.Key.Key_J)
     qtbot.keyClick(window.table, Qt.Key.Key_K)
     assert window.table.currentIndex().row() == 1
-    qtbot.waitUntil(lambda: window.reader.rendered is not None
-                    and window.reader.rendered.subject == "Message 00003")
+    qtbot.waitUntil(
+        lambda: (
+            window.reader.rendered is not None and window.reader.rendered.subject == "Message 00003"
+        )
+    )
 
 
 def test_bad_path_shows_a_banner_and_the_window_keeps_working(
