@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from app.store.library import Library
-from tests.ui.conftest import MaildirFactory, make_message, open_and_wait
+from tests.ui.conftest import make_message, open_and_wait
 from ui.models import PAGE_SIZE
 from ui.window import MainWindow
 
