@@ -405,9 +405,14 @@ class MainWindow(QMainWindow):
                 self.reader.show_error(f"This message cannot be shown: {message}")
                 self._maybe_ready()
 
+        def still_opening() -> None:
+            if request == self._message_request and worker in Worker._running:
+                self.reader.clear("Opening message…")
+
         worker.signals.result.connect(done)
         worker.signals.error.connect(failed)
         worker.start()
+        QTimer.singleShot(PROGRESS_DELAY_MS, still_opening)
 
     def _maybe_ready(self) -> None:
         if self._ready_sent or self._loading_source:
