@@ -2813,9 +2813,10 @@ def check_archive(root: Path) -> list[str]:  # noqa: C901 - one linear list of c
     root = root.resolve()
     for name, sub in FOLDER_DIRS.items():
         base = root / sub if sub else root
-        for d in ("cur", "new", "tmp"):
-            if not (base / d).is_dir():
-                problems.append(f"{name}: missing {d}/")
+        # git keeps no empty directories: a checkout has cur/ (and INBOX new/) but may lack the
+        # empty new/ and tmp/, which Maildir readers create when they need them.
+        if not (base / "cur").is_dir():
+            problems.append(f"{name}: missing cur/")
         marker = base / "maildirfolder"
         if name != "INBOX" and (not marker.is_file() or marker.stat().st_size):
             problems.append(f"{name}: maildirfolder missing or not empty")
