@@ -66,10 +66,14 @@ class MessageListModel(QAbstractTableModel):
         self.endResetModel()
 
     def refresh_total(self) -> None:
-        """New rows arrived (an import is running): reload the first page, or allow more."""
+        """New rows arrived (an import is running): reload the first page, or allow more.
+
+        While the user has not scrolled past the first page, that page is reloaded so it shows
+        the newest (or first, in the current order) messages; further down only the total grows.
+        """
         if self.folder_id is None:
             return
-        if len(self.rows) < PAGE_SIZE:
+        if len(self.rows) <= PAGE_SIZE:
             self.reload()
         else:
             self.total = self.library.count(self.folder_id, self.filter_text)
@@ -157,6 +161,9 @@ class MessageListModel(QAbstractTableModel):
         self.sort_key = COLUMNS[column]
         self.descending = order == Qt.SortOrder.DescendingOrder
         self.reload()
+
+    def row_of(self, sha256: str) -> int | None:
+        return next((i for i, row in enumerate(self.rows) if row.sha256 == sha256), None)
 
     def sha256_at(self, row: int) -> str | None:
         return self.rows[row].sha256 if 0 <= row < len(self.rows) else None

@@ -39,6 +39,7 @@ from ui.worker import Worker
 log = logging.getLogger(__name__)
 
 PROGRESS_DELAY_MS = 300
+LIST_REFRESH_MS = 500  # while an import runs, the list is refreshed at most twice a second
 FOLDER_ORDER = {
     "\\Inbox": 0,
     "\\Sent": 2,
@@ -180,6 +181,10 @@ class MainWindow(QMainWindow):
         self._progress_timer = QTimer(self)
         self._progress_timer.setSingleShot(True)
         self._progress_timer.timeout.connect(self._show_progress)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(LIST_REFRESH_MS)
+        self._refresh_timer.timeout.connect(self.refresh_list)
 
     def _build_shortcuts(self) -> None:
         for key in ("Ctrl+F", "/"):
@@ -234,8 +239,9 @@ class MainWindow(QMainWindow):
 
     def _ingest_done(self, report: IngestReport) -> None:
         self._loading_source = False
+        self._refresh_timer.stop()
         self.reload_folders()
-        self.model.refresh_total()
+        self.refresh_list()
         message = f"{report.added} new message(s), {report.known} already stored"
         if report.problems:
             message += f"; {len(report.problems)} problem(s) in the source"
@@ -282,10 +288,23 @@ class MainWindow(QMainWindow):
             )
         if self._select_new_account or self.model.folder_id is None:
             self.reload_folders()
-        else:
-            self.model.refresh_total()
-            if not self.table.selectionModel().hasSelection() and self.model.rowCount():
-                self.table.selectRow(0)
+        elif not self.model.rowCount():
+            self.refresh_list()  # the first rows: show them now
+        elif not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def refresh_list(self) -> None:
+        """Take in newly stored messages, keeping the selected message selected."""
+        selected = self.model.sha256_at(self.table.currentIndex().row())
+        self.model.refresh_total()
+        row = self.model.row_of(selected) if selected else None
+        if row is not None:
+            self.table.selectionModel().blockSignals(True)
+            self.table.selectRow(row)
+            self.table.selectionModel().blockSignals(False)
+            self.table.viewport().update()
+        elif self.model.rowCount() and not self.table.selectionModel().hasSelection():
+            self.table.selectRow(0)
 
     def _job_failed(self, message: str) -> None:
         self._loading_source = False

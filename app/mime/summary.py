@@ -184,10 +184,16 @@ def _defect_names(message: Message) -> list[str]:
     return found
 
 
+def _header_block(raw: bytes) -> bytes:
+    """The bytes up to the first empty line: the header parser need not read the body."""
+    ends = [i for i in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if i != -1]
+    return raw[: min(ends) + 1] if ends else raw
+
+
 def summarize(raw: bytes, sha256: str | None = None) -> MessageSummary:
     """Read the list facts of ``raw``; never raises on malformed mail (problems → ``defects``)."""
     defects: list[str] = []
-    headers = _HEADER_PARSER.parsebytes(raw)
+    headers = _HEADER_PARSER.parsebytes(_header_block(raw))
     defects.extend(_defect_names(headers))
     has_attachments, is_encrypted, is_signed = _structure(raw, headers, defects)
     message_id = _message_ids(headers.get("Message-ID"))

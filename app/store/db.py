@@ -7,7 +7,7 @@ from pathlib import Path
 
 from app.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -78,6 +78,9 @@ _MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX copies_folder_date ON copies(folder_id, date_ts);
     CREATE INDEX copies_sha256 ON copies(sha256);
+    """,
+    2: """
+    CREATE INDEX copies_folder_live ON copies(folder_id, expunged_at);
     """,
 }
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from app.errors import AmbiguousId, MessageNotFound
 from app.mime.summary import MessageSummary, summarize
-from app.sources import MailSource, RawMessage
+from app.sources import MailSource, RawMessage, maildir
 from app.sources.base import FolderRef
 from app.store import db
 from app.store.blobs import BlobStore
 from app.tasks import CancelToken, Progress, no_progress
 
+FIRST_BATCH_MESSAGES = 50  # small, so the window paints the first messages at once
 BATCH_MESSAGES = 400
 BATCH_BYTES = 64 * 1024 * 1024
 
@@ -145,15 +146,23 @@ class Library:
                     "SELECT source_key, sha256 FROM copies WHERE folder_id=?", (folder_id,)
                 )
             }
-            plan.append((folder, folder_id, known))
-        total = sum(_count_hint(folder) for folder, _, _ in plan)
+            files = maildir.message_files(folder.path) if folder.kind == "maildir" else None
+            plan.append((folder, folder_id, known, files))
+        total = sum(
+            len(files) if files is not None else len(folder.files) for folder, _, _, files in plan
+        )
         done = 0
+        batch_limit = FIRST_BATCH_MESSAGES
         progress(0, total)
-        for folder, folder_id, known in plan:
+        for folder, folder_id, known, files in plan:
             seen: set[str] = set()
             batch: list[tuple[RawMessage, MessageSummary]] = []
             batch_bytes = 0
-            for message in _read_skipping(source, folder, known, seen):
+            if files is not None:
+                messages = maildir.read_folder(folder, skip=known.keys(), seen=seen, files=files)
+            else:
+                messages = source.read(folder)
+            for message in messages:
                 if cancel is not None:
                     cancel.check()
                 seen.add(message.provenance.source_key)
@@ -166,15 +175,17 @@ class Library:
                     continue
                 batch.append((message, summary))
                 batch_bytes += len(message.raw)
-                if len(batch) >= BATCH_MESSAGES or batch_bytes >= BATCH_BYTES:
+                if len(batch) >= batch_limit or batch_bytes >= BATCH_BYTES:
                     report.added += self._commit(folder_id, batch)
                     done += len(batch)
                     batch, batch_bytes = [], 0
+                    batch_limit = BATCH_MESSAGES
                     progress(done, total)
             if batch:
                 report.added += self._commit(folder_id, batch)
                 done += len(batch)
-            done += sum(1 for key in known if key in seen and folder.kind == "maildir")
+            if files is not None:
+                done += sum(1 for key in known if key in seen)
             progress(done, total)
             if folder.kind == "maildir":
                 self._mark_gone(folder_id, set(known) - seen)
@@ -323,6 +334,12 @@ class Library:
         return where, params
 
     def count(self, folder_id: int, text: str = "") -> int:
+        if not text:  # no join: a 100k-message folder counts from the index alone
+            row = self.db.execute(
+                "SELECT COUNT(*) FROM copies WHERE folder_id=? AND expunged_at IS NULL",
+                (folder_id,),
+            ).fetchone()
+            return int(row[0])
         where, params = self._where(folder_id, text)
         row = self.db.execute(
             f"SELECT COUNT(*) FROM copies c JOIN messages m ON m.sha256=c.sha256 WHERE {where}",
@@ -423,25 +440,3 @@ def _where(message: RawMessage) -> str:
     if provenance.kind == "mbox":
         return f"byte {provenance.source_offset} of {Path(provenance.source_path).name}"
     return Path(provenance.source_path).name
-
-
-def _count_hint(folder: FolderRef) -> int:
-    if folder.kind == "maildir":
-        from app.sources.maildir import message_files
-
-        return len(message_files(folder.path))
-    if folder.kind == "eml":
-        return len(folder.files)
-    return 0
-
-
-def _read_skipping(
-    source: MailSource, folder: FolderRef, known: dict[str, str], seen: set[str]
-) -> Iterator[RawMessage]:
-    """Maildir files already stored under the same key are not read again (reopen is fast)."""
-    if folder.kind != "maildir" or not known:
-        yield from source.read(folder)
-        return
-    from app.sources.maildir import read_folder
-
-    yield from read_folder(folder, skip=known.keys(), seen=seen)
