@@ -99,7 +99,8 @@ def _shorten(text: str, width: int) -> str:
 def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     source = open_source(args.path)
     problems = 0
-    for message in source.messages():
+    unreadable: list[str] = []
+    for message in source.messages(unreadable):
         summary = summarize(message.raw)
         record = _list_record(message, summary)
         for problem in record["problems"]:
@@ -116,7 +117,9 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
                 + (f"  [{to_count} recipients]" if to_count > 20 else "")
                 + "\n"
             )
-    return EXIT_PROBLEMS if problems else EXIT_OK
+    for error in unreadable:
+        _warn(error)
+    return EXIT_PROBLEMS if problems or unreadable else EXIT_OK
 
 
 def find_message(path: str, identifier: str) -> RawMessage:

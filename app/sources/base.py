@@ -25,6 +25,21 @@ class RawMessage:
     problems: tuple[str, ...] = field(default=())
 
 
+def unreadable(path: str | Path, err: OSError, errors: list[str] | None) -> None:
+    """A file that vanished is skipped; one that cannot be read is recorded in ``errors``.
+
+    With no ``errors`` list the caller wants the first failure raised.
+    """
+    from app.errors import SourceUnreadable
+
+    if isinstance(err, FileNotFoundError):
+        return  # moved or deleted by another client between listing and reading
+    message = f"cannot read {path}: {err.strerror or err}"
+    if errors is None:
+        raise SourceUnreadable(message) from err
+    errors.append(message)
+
+
 @dataclass(frozen=True)
 class FolderRef:
     """One folder of a source: a Maildir directory, an mbox file, or a set of .eml files."""

@@ -21,16 +21,17 @@ class MailSource:
     root: Path
     folders: tuple[FolderRef, ...]
 
-    def read(self, folder: FolderRef) -> Iterator[RawMessage]:
+    def read(self, folder: FolderRef, errors: list[str] | None = None) -> Iterator[RawMessage]:
+        """The folder's messages. Unreadable files go to ``errors``, or raise when it is None."""
         if folder.kind == "maildir":
-            return maildir.read_folder(folder)
+            return maildir.read_folder(folder, errors=errors)
         if folder.kind == "mbox":
-            return mbox.read_folder(folder)
-        return emldir.read_folder(folder)
+            return mbox.read_folder(folder, errors=errors)
+        return emldir.read_folder(folder, errors=errors)
 
-    def messages(self) -> Iterator[RawMessage]:
+    def messages(self, errors: list[str] | None = None) -> Iterator[RawMessage]:
         for folder in self.folders:
-            yield from self.read(folder)
+            yield from self.read(folder, errors)
 
 
 def _read_head(path: Path) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from app.sources.base import FolderRef, Provenance, RawMessage
+from app.sources.base import FolderRef, Provenance, RawMessage, unreadable
 
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+[ \t]*:")
 
@@ -15,11 +15,12 @@ def looks_like_message(head: bytes) -> bool:
     return bool(_HEADER_LINE.match(head.lstrip(b"\xef\xbb\xbf")))
 
 
-def read_folder(folder: FolderRef) -> Iterator[RawMessage]:
+def read_folder(folder: FolderRef, errors: list[str] | None = None) -> Iterator[RawMessage]:
     for path in folder.files:
         try:
             raw = path.read_bytes()
-        except FileNotFoundError:
+        except OSError as err:
+            unreadable(path, err, errors)
             continue
         problems: tuple[str, ...] = ()
         if not looks_like_message(raw[:1024]):

@@ -6,7 +6,7 @@ import os
 from collections.abc import Collection, Iterator
 from pathlib import Path
 
-from app.sources.base import FolderRef, Provenance, RawMessage
+from app.sources.base import FolderRef, Provenance, RawMessage, unreadable
 
 _FLAG_NAMES = {"S": "\\Seen", "R": "\\Answered", "F": "\\Flagged", "T": "\\Deleted", "D": "\\Draft"}
 
@@ -60,6 +60,7 @@ def read_folder(
     skip: Collection[str] = (),
     seen: set[str] | None = None,
     files: list[tuple[str, str]] | None = None,
+    errors: list[str] | None = None,
 ) -> Iterator[RawMessage]:
     """Yield the folder's messages; keys in ``skip`` are only recorded in ``seen``, not read.
 
@@ -74,8 +75,9 @@ def read_folder(
         try:
             with open(path, "rb") as handle:
                 raw = handle.read()
-        except FileNotFoundError:
-            continue  # moved by another client between listing and reading
+        except OSError as err:
+            unreadable(path, err, errors)
+            continue
         provenance = Provenance(
             kind="maildir",
             folder=folder.name,

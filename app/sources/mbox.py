@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from app.sources.base import FolderRef, Provenance, RawMessage
+from app.sources.base import FolderRef, Provenance, RawMessage, unreadable
 
 _QUOTED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
 
@@ -43,9 +43,14 @@ def _finish(lines: list[bytes], offset: int, folder: FolderRef, at_eof: bool) ->
     return RawMessage(raw, provenance, tuple(problems))
 
 
-def read_folder(folder: FolderRef) -> Iterator[RawMessage]:
+def read_folder(folder: FolderRef, errors: list[str] | None = None) -> Iterator[RawMessage]:
     """Yield each message of the mbox file; the ``From `` line itself is not part of the message."""
-    with folder.path.open("rb") as handle:
+    try:
+        handle = folder.path.open("rb")
+    except OSError as err:
+        unreadable(folder.path, err, errors)
+        return
+    with handle:
         offset = 0
         start: int | None = None
         lines: list[bytes] = []

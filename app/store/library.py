@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.errors import AmbiguousId, MessageNotFound
+from app.errors import AmbiguousId, MessageNotFound, StoreError
 from app.mime.summary import MessageSummary, summarize
 from app.sources import MailSource, RawMessage, maildir
 from app.sources.base import FolderRef
@@ -159,9 +159,11 @@ class Library:
             batch: list[tuple[RawMessage, MessageSummary]] = []
             batch_bytes = 0
             if files is not None:
-                messages = maildir.read_folder(folder, skip=known.keys(), seen=seen, files=files)
+                messages = maildir.read_folder(
+                    folder, skip=known.keys(), seen=seen, files=files, errors=report.problems
+                )
             else:
-                messages = source.read(folder)
+                messages = source.read(folder, report.problems)
             for message in messages:
                 if cancel is not None:
                     cancel.check()
@@ -193,8 +195,14 @@ class Library:
         return report
 
     def _commit(self, folder_id: int, batch: Sequence[tuple[RawMessage, MessageSummary]]) -> int:
-        for message, _ in batch:
-            self.blobs.put(message.raw, durable=False)
+        try:
+            for message, _ in batch:
+                self.blobs.put(message.raw, durable=False)
+        except OSError as err:
+            raise StoreError(
+                f"cannot write to the store in {self.home}: {err.strerror or err}; "
+                "messages stored before this batch are kept"
+            ) from err
         os.sync()  # the files the rows point at are on disk before the rows commit
         stamp = now_iso()
         added = 0
