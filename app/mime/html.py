@@ -11,15 +11,10 @@ import nh3
 _REMOTE = re.compile(r"^\s*(?:https?:|ftp:|//|file:)", re.IGNORECASE)
 _CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]*)['\"]?\s*\)", re.IGNORECASE)
 _CSS_IMPORT = re.compile(r"@import\s+(?:url\()?\s*['\"]?([^'\"\);\s]+)", re.IGNORECASE)
-_TAG_ATTR = re.compile(
-    r"<\s*(img|image|link|script|iframe|frame|embed|object|video|audio|source|input|body|table|td|"
-    r"th|tr|div|svg|use)\b[^>]*?\b(src|href|background|data|poster|srcset|xlink:href)\s*=\s*"
-    r"(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))",
-    re.IGNORECASE | re.DOTALL,
-)
-_STYLE_BLOCK = re.compile(r"<style\b[^>]*>(.*?)</style\s*>", re.IGNORECASE | re.DOTALL)
+_CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})\s?|(.))", re.DOTALL)
+_LOADING_ATTRIBUTES = {"src", "href", "background", "data", "poster", "srcset", "xlink:href",
+                       "dynsrc", "lowsrc", "codebase", "archive"}
 _IMG_WITHOUT_SRC = re.compile(r"<img\b(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
-_STYLE_ATTR = re.compile(r"\bstyle\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.IGNORECASE)
 
 _TAGS = {
     "a",
@@ -101,24 +96,67 @@ class SafeHtml:
     blocked: tuple[str, ...]  # every remote address the original would have loaded
 
 
+def css_unescape(css: str) -> str:
+    """Resolve CSS escapes: ``\\75 rl(`` is ``url(`` to a browser, so it must be to us."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(1):
+            code = int(match.group(1), 16)
+            return chr(code) if 0 < code <= 0x10FFFF else "\ufffd"
+        return match.group(2)
+
+    return _CSS_ESCAPE.sub(replace, css)
+
+
+def _css_remote(css: str) -> list[str]:
+    plain = css_unescape(css)
+    found = [u for u in _CSS_URL.findall(plain) if _REMOTE.match(u)]
+    found += [u for u in _CSS_IMPORT.findall(plain) if _REMOTE.match(u)]
+    return found
+
+
+class _RemoteFinder(HTMLParser):
+    """Collects every address an HTML renderer would fetch without a click."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._in_style = tag == "style"
+        for name, value in attrs:
+            if not value:
+                continue
+            if name == "style":
+                self.found.extend(_css_remote(value))
+            elif name in _LOADING_ATTRIBUTES and tag != "a":
+                candidates = (
+                    [v.strip().split(" ")[0] for v in value.split(",")]
+                    if name == "srcset"
+                    else [value]
+                )
+                self.found.extend(v.strip() for v in candidates if _REMOTE.match(v))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        self._in_style = False
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.found.extend(_css_remote(data))
+
+
 def find_remote_references(html: str) -> list[str]:
     """Every address the HTML would fetch when shown: images, stylesheets, fonts, frames."""
-    found: list[str] = []
-    for match in _TAG_ATTR.finditer(html):
-        tag, attr = match.group(1).lower(), match.group(2).lower()
-        value = match.group(3) or match.group(4) or match.group(5) or ""
-        if tag == "a":
-            continue
-        candidates = (
-            [v.strip().split(" ")[0] for v in value.split(",")] if attr == "srcset" else [value]
-        )
-        found.extend(v for v in candidates if _REMOTE.match(v))
-    css_sources = [m.group(1) for m in _STYLE_BLOCK.finditer(html)]
-    css_sources += [m.group(1) or m.group(2) or "" for m in _STYLE_ATTR.finditer(html)]
-    for css in css_sources:
-        found.extend(u for u in _CSS_URL.findall(css) if _REMOTE.match(u))
-        found.extend(u for u in _CSS_IMPORT.findall(css) if _REMOTE.match(u))
-    return list(dict.fromkeys(found))
+    finder = _RemoteFinder()
+    finder.feed(html)
+    finder.close()
+    return list(dict.fromkeys(finder.found))
 
 
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
@@ -129,6 +167,8 @@ def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
             return value
         return None
     if attribute == "style":
+        if css_unescape(value) != value:
+            return None  # escapes only serve to hide url(), expression() or @import
         cleaned = _CSS_URL.sub("none", value)
         cleaned = re.sub(r"expression\s*\(|@import|behavior\s*:", "", cleaned, flags=re.IGNORECASE)
         return cleaned

@@ -10,7 +10,7 @@ from typing import Any
 
 from app.mime.attachments import safe_filename
 from app.mime.html import html_to_text, sanitize
-from app.mime.summary import decode_text, is_attachment
+from app.mime.summary import decode_text, is_attachment, strip_bom
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def _header_value(message: Message, name: str, raw_value: Any, warnings: list[st
 
 def render(raw: bytes) -> RenderedMessage:
     """Parse ``raw`` with ``policy.default`` and build what a reader pane shows."""
-    message = message_from_bytes(raw, policy=default)
+    message = message_from_bytes(strip_bom(raw), policy=default)
     warnings: list[str] = []
     headers: list[tuple[str, str]] = []
     for name, value in message.items():
@@ -117,6 +117,11 @@ def render(raw: bytes) -> RenderedMessage:
         if part.is_multipart():
             continue
         content_type = part.get_content_type()
+        if part.get_content_maintype() == "multipart":
+            # A multipart without a usable boundary: its body is all there is, show it as text.
+            warnings.append(f"{content_type} part without a boundary: shown as plain text")
+            plain.append(decode_part_text(part, warnings))
+            continue
         if content_type not in ("text/plain", "text/html") or is_attachment(part):
             payload = part.get_payload(decode=True)
             filename = ""
@@ -164,7 +169,7 @@ def render(raw: bytes) -> RenderedMessage:
 
 def attachment_bytes(raw: bytes, index: int) -> bytes:
     """The decoded content of the part at ``index`` (as numbered in :func:`render`)."""
-    message = message_from_bytes(raw, policy=default)
+    message = message_from_bytes(strip_bom(raw), policy=default)
     for position, part in enumerate(message.walk()):
         if position == index:
             payload = part.get_payload(decode=True)

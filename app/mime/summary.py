@@ -190,9 +190,17 @@ def _header_block(raw: bytes) -> bytes:
     return raw[: min(ends) + 1] if ends else raw
 
 
+def strip_bom(raw: bytes) -> bytes:
+    """Some Windows tools write a UTF-8 byte order mark before the first header."""
+    return raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+
+
 def summarize(raw: bytes, sha256: str | None = None) -> MessageSummary:
     """Read the list facts of ``raw``; never raises on malformed mail (problems → ``defects``)."""
     defects: list[str] = []
+    size = len(raw)
+    sha256 = sha256 or hashlib.sha256(raw).hexdigest()  # of the bytes as stored, BOM and all
+    raw = strip_bom(raw)
     headers = _HEADER_PARSER.parsebytes(_header_block(raw))
     defects.extend(_defect_names(headers))
     has_attachments, is_encrypted, is_signed = _structure(raw, headers, defects)
@@ -203,8 +211,8 @@ def summarize(raw: bytes, sha256: str | None = None) -> MessageSummary:
         defects.append(f"unreadable Date header: {str(date_header)[:60]!r}")
     in_reply_to = _message_ids(headers.get("In-Reply-To"))
     return MessageSummary(
-        sha256=sha256 or hashlib.sha256(raw).hexdigest(),
-        size=len(raw),
+        sha256=sha256,
+        size=size,
         message_id=message_id[0] if message_id else None,
         date=date,
         from_=_addresses(headers, "From", defects),

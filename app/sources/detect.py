@@ -9,7 +9,7 @@ from pathlib import Path
 
 from app.errors import NotMail, SourceUnreadable
 from app.sources import emldir, maildir, mbox
-from app.sources.base import FolderRef, RawMessage
+from app.sources.base import FolderRef, RawMessage, unreadable
 
 _HEAD_BYTES = 4096
 
@@ -20,6 +20,7 @@ class MailSource:
 
     root: Path
     folders: tuple[FolderRef, ...]
+    problems: tuple[str, ...] = ()  # parts of the source that could not be read
 
     def read(self, folder: FolderRef, errors: list[str] | None = None) -> Iterator[RawMessage]:
         """The folder's messages. Unreadable files go to ``errors``, or raise when it is None."""
@@ -30,6 +31,8 @@ class MailSource:
         return emldir.read_folder(folder, errors=errors)
 
     def messages(self, errors: list[str] | None = None) -> Iterator[RawMessage]:
+        if errors is not None:
+            errors.extend(self.problems)
         for folder in self.folders:
             yield from self.read(folder, errors)
 
@@ -52,17 +55,17 @@ def _file_folder(path: Path, name: str) -> FolderRef | None:
     return None
 
 
-def _maildir_tree(root: Path, name: str) -> list[FolderRef]:
+def _maildir_tree(root: Path, name: str, problems: list[str]) -> list[FolderRef]:
     folders = [FolderRef(name=name, kind="maildir", path=root)]
     prefix = "" if name == "INBOX" else name + "/"
-    for sub_name, sub_path in maildir.subfolders(root):
+    for sub_name, sub_path in maildir.subfolders(root, problems):
         folders.append(FolderRef(name=prefix + sub_name, kind="maildir", path=sub_path))
     return folders
 
 
-def _directory(root: Path) -> list[FolderRef]:
+def _directory(root: Path, problems: list[str]) -> list[FolderRef]:
     if maildir.is_maildir(root):
-        return _maildir_tree(root, "INBOX")
+        return _maildir_tree(root, "INBOX", problems)
     try:
         entries = sorted(os.scandir(root), key=lambda e: e.name)
     except OSError as err:
@@ -73,22 +76,36 @@ def _directory(root: Path) -> list[FolderRef]:
         if entry.name.startswith("."):
             continue
         path = Path(entry.path)
-        if entry.is_dir():
-            if maildir.is_maildir(path):
-                folders.extend(_maildir_tree(path, entry.name))
-                continue
-            emls = sorted(p for p in path.iterdir() if p.suffix.lower() == ".eml" and p.is_file())
-            if emls:
-                folders.append(FolderRef(name=entry.name, kind="eml", path=path, files=tuple(emls)))
-        elif entry.is_file():
-            if path.suffix.lower() == ".eml":
-                loose_eml.append(path)
-            elif entry.stat().st_size and mbox.looks_like_mbox(_read_head(path)):
-                folders.append(FolderRef(name=path.stem or path.name, kind="mbox", path=path))
+        try:
+            folders.extend(_entry_folders(entry, path, loose_eml, problems))
+        except OSError as err:
+            unreadable(path, err, problems)
     if loose_eml:
         folders.insert(
             0, FolderRef(name=root.name or "Local", kind="eml", path=root, files=tuple(loose_eml))
         )
+    return folders
+
+
+def _entry_folders(
+    entry: os.DirEntry[str], path: Path, loose_eml: list[Path], problems: list[str]
+) -> list[FolderRef]:
+    """The folders one directory entry contributes (``OSError`` when it cannot be read)."""
+    folders: list[FolderRef] = []
+    if entry.is_dir():
+        if maildir.is_maildir(path):
+            return _maildir_tree(path, entry.name, problems)
+        emls = sorted(p for p in path.iterdir() if p.suffix.lower() == ".eml" and p.is_file())
+        if emls:
+            folders.append(FolderRef(name=entry.name, kind="eml", path=path, files=tuple(emls)))
+    elif entry.is_file():
+        if path.suffix.lower() == ".eml":
+            loose_eml.append(path)
+        elif entry.stat().st_size:
+            with path.open("rb") as handle:
+                head = handle.read(_HEAD_BYTES)
+            if mbox.looks_like_mbox(head):
+                folders.append(FolderRef(name=path.stem or path.name, kind="mbox", path=path))
     return folders
 
 
@@ -105,10 +122,13 @@ def open_source(path: str | os.PathLike[str]) -> MailSource:
     if root.is_dir():
         if not os.access(root, os.R_OK | os.X_OK):
             raise SourceUnreadable(f"cannot read {root}: permission denied")
-        folders = _directory(root)
+        problems: list[str] = []
+        folders = _directory(root, problems)
         if not folders:
+            if problems:
+                raise SourceUnreadable(problems[0])
             raise NotMail(f"{root} holds no Maildir, mbox file or .eml files")
-        return MailSource(root, tuple(folders))
+        return MailSource(root, tuple(folders), tuple(problems))
     if info.st_size == 0:
         raise NotMail(f"{root} is empty (0 bytes): there is no message in it")
     folder = _file_folder(root, root.stem or root.name)

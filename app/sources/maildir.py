@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterator
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from app.sources.base import FolderRef, Provenance, RawMessage, unreadable
@@ -12,7 +13,14 @@ _FLAG_NAMES = {"S": "\\Seen", "R": "\\Answered", "F": "\\Flagged", "T": "\\Delet
 
 
 def is_maildir(path: Path) -> bool:
-    return (path / "cur").is_dir() or (path / "new").is_dir()
+    """True for a directory with ``cur/`` or ``new/``; an unreadable one raises ``OSError``."""
+    found = False
+    for sub in ("cur", "new"):
+        try:
+            found = found or stat.S_ISDIR(os.stat(path / sub).st_mode)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+    return found
 
 
 def split_name(filename: str) -> tuple[str, tuple[str, ...]]:
@@ -26,7 +34,7 @@ def split_name(filename: str) -> tuple[str, tuple[str, ...]]:
     return key, flags
 
 
-def message_files(folder: Path) -> list[tuple[str, str]]:
+def message_files(folder: Path, errors: list[str] | None = None) -> list[tuple[str, str]]:
     """(name, path) of every message file in ``new/`` and ``cur/``, newest first.
 
     Maildir names start with the delivery time, so reverse name order reads the newest mail
@@ -35,9 +43,13 @@ def message_files(folder: Path) -> list[tuple[str, str]]:
     """
     found: list[tuple[str, str]] = []
     for sub in ("new", "cur"):
+        directory = os.path.join(folder, sub)
         try:
-            entries = list(os.scandir(os.path.join(folder, sub)))
+            entries = list(os.scandir(directory))
         except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as err:
+            unreadable(directory, err, errors)
             continue
         for entry in entries:
             if not entry.name.startswith(".") and entry.is_file():
@@ -46,32 +58,28 @@ def message_files(folder: Path) -> list[tuple[str, str]]:
     return found
 
 
-def subfolders(root: Path) -> list[tuple[str, Path]]:
+def subfolders(root: Path, errors: list[str] | None = None) -> list[tuple[str, Path]]:
     """Maildir++ subfolders: ``.Sent`` → "Sent", ``.Archive.2023`` → "Archive/2023"."""
     result = []
     for entry in sorted(root.iterdir(), key=lambda p: p.name):
-        if entry.name.startswith(".") and entry.name not in (".", "..") and is_maildir(entry):
-            result.append((entry.name[1:].replace(".", "/"), entry))
+        if not entry.name.startswith(".") or entry.name in (".", ".."):
+            continue
+        try:
+            if is_maildir(entry):
+                result.append((entry.name[1:].replace(".", "/"), entry))
+        except OSError as err:
+            unreadable(entry, err, errors)
     return result
 
 
 def read_folder(
     folder: FolderRef,
-    skip: Collection[str] = (),
-    seen: set[str] | None = None,
     files: list[tuple[str, str]] | None = None,
     errors: list[str] | None = None,
 ) -> Iterator[RawMessage]:
-    """Yield the folder's messages; keys in ``skip`` are only recorded in ``seen``, not read.
-
-    ``files`` is a listing already made by :func:`message_files` (so a caller lists once).
-    """
-    for name, path in message_files(folder.path) if files is None else files:
+    """Yield the folder's messages (``files``: a listing from :func:`message_files`, or all)."""
+    for name, path in message_files(folder.path, errors) if files is None else files:
         key, flags = split_name(name)
-        if key in skip:
-            if seen is not None:
-                seen.add(key)
-            continue
         try:
             with open(path, "rb") as handle:
                 raw = handle.read()

@@ -17,13 +17,12 @@ def looks_like_mbox(head: bytes) -> bool:
 def _finish(lines: list[bytes], offset: int, folder: FolderRef, at_eof: bool) -> RawMessage:
     body = b"".join(lines)
     problems = []
-    # The separator before the next "From " line is a blank line that belongs to the mbox.
-    if not at_eof:
-        if body.endswith(b"\r\n\r\n"):
-            body = body[:-2]
-        elif body.endswith(b"\n\n"):
-            body = body[:-1]
-    elif not body.endswith(b"\n"):
+    # Writers end every message, the last one too, with a blank line that belongs to the mbox.
+    if body.endswith(b"\r\n\r\n"):
+        body = body[:-2]
+    elif body.endswith(b"\n\n"):
+        body = body[:-1]
+    elif at_eof and not body.endswith(b"\n"):
         problems.append(
             f"mbox message at byte {offset} ends without a final newline: the file may be truncated"
         )

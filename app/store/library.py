@@ -134,19 +134,27 @@ class Library:
         Batches are committed as they fill, so a cancel or a crash keeps every batch before it.
         Re-ingesting the same source stores nothing twice.
         """
-        report = IngestReport()
+        report = IngestReport(problems=list(source.problems))
         account = local_account(source.root)
         plan = []
+        complete: set[int] = set()  # Maildir folders listed without error
         for folder in source.folders:
             folder_id = self._folder_id(account, folder)
             report.folder_ids.append(folder_id)
-            known = {
-                row["source_key"]: row["sha256"]
+            known: dict[str, sqlite3.Row] = {
+                row["source_key"]: row
                 for row in self.db.execute(
-                    "SELECT source_key, sha256 FROM copies WHERE folder_id=?", (folder_id,)
+                    "SELECT source_key, sha256, source_path, flags, expunged_at FROM copies "
+                    "WHERE folder_id=?",
+                    (folder_id,),
                 )
             }
-            files = maildir.message_files(folder.path) if folder.kind == "maildir" else None
+            files = None
+            if folder.kind == "maildir":
+                problems_before = len(report.problems)
+                files = maildir.message_files(folder.path, report.problems)
+                if len(report.problems) == problems_before:
+                    complete.add(folder_id)  # only a full listing proves a file gone
             plan.append((folder, folder_id, known, files))
         total = sum(
             len(files) if files is not None else len(folder.files) for folder, _, _, files in plan
@@ -159,9 +167,10 @@ class Library:
             batch: list[tuple[RawMessage, MessageSummary]] = []
             batch_bytes = 0
             if files is not None:
-                messages = maildir.read_folder(
-                    folder, skip=known.keys(), seen=seen, files=files, errors=report.problems
-                )
+                to_read = self._note_known_files(folder_id, files, known, seen)
+                report.known += len(files) - len(to_read)
+                done += len(files) - len(to_read)
+                messages = maildir.read_folder(folder, files=to_read, errors=report.problems)
             else:
                 messages = source.read(folder, report.problems)
             for message in messages:
@@ -171,7 +180,8 @@ class Library:
                 summary = summarize(message.raw)
                 for problem in message.problems + summary.defects:
                     report.problems.append(f"{folder.name}: {_where(message)}: {problem}")
-                if known.get(message.provenance.source_key) == summary.sha256:
+                previous = known.get(message.provenance.source_key)
+                if previous is not None and previous["sha256"] == summary.sha256:
                     report.known += 1
                     done += 1
                     continue
@@ -186,13 +196,48 @@ class Library:
             if batch:
                 report.added += self._commit(folder_id, batch)
                 done += len(batch)
-            if files is not None:
-                done += sum(1 for key in known if key in seen)
             progress(done, total)
-            if folder.kind == "maildir":
+            if folder.kind == "maildir" and folder_id in complete:
                 self._mark_gone(folder_id, set(known) - seen)
         progress(total or done, total or done)
         return report
+
+    def _note_known_files(
+        self,
+        folder_id: int,
+        files: list[tuple[str, str]],
+        known: dict[str, sqlite3.Row],
+        seen: set[str],
+    ) -> list[tuple[str, str]]:
+        """Files already stored are not read again; a rename (new flags, new → cur) is recorded.
+
+        Returns the files still to read.
+        """
+        to_read = []
+        changed = []
+        for name, path in files:
+            key, flags = maildir.split_name(name)
+            previous = known.get(key)
+            if previous is None:
+                to_read.append((name, path))
+                continue
+            seen.add(key)
+            flag_text = " ".join(flags)
+            if (
+                previous["source_path"] != path
+                or previous["flags"] != flag_text
+                or previous["expunged_at"]
+            ):
+                changed.append((flag_text, path, folder_id, key))
+        if changed:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                "UPDATE copies SET flags=?, source_path=?, expunged_at=NULL "
+                "WHERE folder_id=? AND source_key=?",
+                changed,
+            )
+            self.db.execute("COMMIT")
+        return to_read
 
     def _commit(self, folder_id: int, batch: Sequence[tuple[RawMessage, MessageSummary]]) -> int:
         try:
