@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 
 from app.store.library import Library
 from tests.ui.conftest import make_message, open_and_wait
@@ -206,3 +206,57 @@ def test_opening_a_second_source_selects_its_inbox(qtbot, window, make_maildir) 
     current = window.folders.currentItem()
     assert current.parent().text(0) == "second (local)"
     assert window.model.rowCount() == 2
+
+
+def test_problems_in_a_source_show_a_banner_and_the_rest_is_listed(
+    qtbot, window, tmp_path: Path
+) -> None:
+    good = make_message(1, subject="Readable one").as_bytes()
+    broken = (
+        b"From: x@clinic.example\nSubject: Broken MIME\nMIME-Version: 1.0\n"
+        b"Content-Type: multipart/mixed; boundary=NEVER\n\nno boundary ever appears\n"
+    )
+    truncated = b"From: y@clinic.example\nSubject: Cut off\nContent-Ty"
+    mbox = tmp_path / "archive.mbox"
+    mbox.write_bytes(
+        b"From a@b Mon Jan  1 00:00:00 2024\n" + good + b"\n"
+        b"From a@b Mon Jan  1 00:00:00 2024\n" + broken + b"\n"
+        b"From a@b Mon Jan  1 00:00:00 2024\n" + truncated
+    )
+    open_and_wait(qtbot, window, mbox)
+    assert window.model.rowCount() == 3
+    assert window.error_banner.isVisible()
+    assert "have problems" in window.error_banner.text()
+    subjects = {window.model.rows[r].subject for r in range(3)}
+    assert subjects == {"Readable one", "Broken MIME", "Cut off"}
+    row = next(r for r in range(3) if window.model.rows[r].subject == "Broken MIME")
+    window.table.selectRow(row)
+    qtbot.waitUntil(
+        lambda: (
+            window.reader.rendered is not None and window.reader.rendered.subject == "Broken MIME"
+        )
+    )
+    assert window.reader.warning_banner.isVisible()
+
+
+def test_a_50_mb_attachment_opens_without_blocking_the_window(qtbot, window, make_maildir) -> None:
+    big = bytes(range(256)) * (50 * 1024 * 1024 // 256)
+    open_and_wait(qtbot, window, make_maildir([make_message(1, attachment=("scan.tif", big))]))
+    qtbot.waitUntil(lambda: window.reader.rendered is not None, timeout=60000)
+    assert window.reader.attachments.count() == 1
+    assert "50.0 MB" in window.reader.attachments.item(0).text()
+    # the event loop kept running: a queued call is served while nothing else is pending
+    served: list[bool] = []
+    QTimer.singleShot(0, lambda: served.append(True))
+    qtbot.waitUntil(lambda: served == [True], timeout=1000)
+
+
+def test_ten_thousand_recipients_keep_the_header_pane_short(qtbot, window, make_maildir) -> None:
+    message = make_message(1)
+    del message["To"]
+    message["To"] = ", ".join(f"user{i}@ward.clinic.example" for i in range(10_000))
+    open_and_wait(qtbot, window, make_maildir([message]))
+    qtbot.waitUntil(lambda: window.reader.rendered is not None, timeout=30000)
+    assert window.reader.rendered.to.count("@") == 10_000
+    assert len(window.reader.header_label.text()) < 2000
+    assert "chars)" in window.reader.header_label.text()
