@@ -7,43 +7,15 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from email.message import EmailMessage
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from tests.builders import make_maildir, make_message
+
 ROOT = Path(__file__).resolve().parents[2]
 MAILPROOF = ROOT / ".venv" / "bin" / "mailproof"
-
-
-def make_message(
-    subject: str = "Hello",
-    *,
-    sender: str = "Alice <alice@example.org>",
-    to: str = "Bob <bob@example.org>",
-    date: str | None = "Mon, 01 Jan 2024 10:00:00 +0000",
-    body: str = "Hello there.\n",
-    message_id: str | None = None,
-) -> bytes:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject
-    if date is not None:
-        message["Date"] = date
-    if message_id is not None:
-        message["Message-ID"] = message_id
-    message.set_content(body)
-    return message.as_bytes()
-
-
-def make_maildir(root: Path, files: dict[str, bytes] | None = None) -> Path:
-    for sub in ("cur", "new", "tmp"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    for relative, raw in (files or {}).items():
-        (root / relative).write_bytes(raw)
-    return root
 
 
 @pytest.fixture
