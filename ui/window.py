@@ -6,8 +6,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -444,6 +444,13 @@ class MainWindow(QMainWindow):
             return  # the first message is still being opened
         self._ready_sent = True
         self.ready.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Quitting cancels an import; what it stored so far stays, nothing is half-written."""
+        if self._job is not None:
+            self._job.cancel()
+            QThreadPool.globalInstance().waitForDone(10000)
+        super().closeEvent(event)
 
     def current_index(self) -> QModelIndex:
         return self.table.currentIndex()

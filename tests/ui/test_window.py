@@ -260,3 +260,19 @@ def test_ten_thousand_recipients_keep_the_header_pane_short(qtbot, window, make_
     assert window.reader.rendered.to.count("@") == 10_000
     assert len(window.reader.header_label.text()) < 2000
     assert "chars)" in window.reader.header_label.text()
+
+
+def test_closing_during_an_import_cancels_it_and_keeps_a_consistent_store(
+    qtbot, window, make_maildir, library: Library
+) -> None:
+    root = make_maildir([make_message(i) for i in range(4000)])
+    window.open_path(root)
+    job = window._job
+    assert job is not None
+    qtbot.waitUntil(lambda: library.db.execute("SELECT COUNT(*) FROM copies").fetchone()[0] > 0)
+    window.close()
+    assert job.cancel_token.cancelled
+    assert job not in type(job)._running  # the worker has ended, not left running
+    stored = library.db.execute("SELECT COUNT(*) FROM copies").fetchone()[0]
+    assert 0 < stored < 4000
+    assert library.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
