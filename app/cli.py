@@ -8,6 +8,7 @@ on stderr), 2 bad usage or unusable input, 3 environment unavailable (store, dis
 from __future__ import annotations
 
 import argparse
+import getpass
 import importlib
 import json
 import logging
@@ -18,13 +19,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from app import __version__
+from app import __version__, secrets
 from app.config import data_home
-from app.errors import MailproofError, MessageNotFound
+from app.errors import BadInput, MailproofError, MessageNotFound
+from app.imap.account import DEFAULT_PORTS, Account
+from app.imap.account import delete as delete_account
+from app.imap.account import load as load_account
+from app.imap.account import load_all as load_accounts
+from app.imap.account import save as save_account
+from app.imap.connection import ConnectionInfo
+from app.imap.connection import connect as imap_connect
 from app.mime.render import render
 from app.mime.summary import MessageSummary, summarize
 from app.sources import RawMessage, open_source
-from app.store.library import _one
+from app.store.library import Library, _one
 
 log = logging.getLogger("mailproof")
 
@@ -61,6 +69,39 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = show_cmd.add_mutually_exclusive_group()
     fmt.add_argument("--raw", action="store_true", help="the exact bytes, unchanged")
     fmt.add_argument("--json", action="store_true", help="one JSON document")
+
+    account = commands.add_parser("account", help="IMAP accounts: add, list, remove, test")
+    account_commands = account.add_subparsers(
+        dest="account_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    add = account_commands.add_parser("add", help="add (or update) an account")
+    add.add_argument("name")
+    add.add_argument("--host", required=True)
+    add.add_argument("--port", type=int, help="default 993 for tls, 143 for starttls")
+    add.add_argument("--security", choices=("tls", "starttls", "plain"), default="tls")
+    add.add_argument("--user", required=True)
+    add.add_argument("--ca-file", metavar="PEM", help="trust this CA (else the system's)")
+    add.add_argument(
+        "--allow-insecure",
+        action="store_true",
+        help="lab servers only: allow plaintext; shows a permanent warning",
+    )
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (else asked without echo)",
+    )
+    add.add_argument("--no-test", action="store_true", help="save without logging in first")
+    add.add_argument("--json", action="store_true")
+    for action, text in (
+        ("list", "list the accounts"),
+        ("remove", "remove an account"),
+        ("test", "connect and log in, report TLS and capabilities"),
+    ):
+        sub_parser = account_commands.add_parser(action, help=text)
+        if action != "list":
+            sub_parser.add_argument("name")
+        sub_parser.add_argument("--json", action="store_true")
 
     shot = commands.add_parser("screenshot", help="render the window and save it as a PNG")
     shot.add_argument("out", metavar="OUT.png")
@@ -192,7 +233,98 @@ def _window(args: argparse.Namespace) -> int:
     return code
 
 
-COMMANDS = {"list": cmd_list, "show": cmd_show}
+def _library() -> Library:
+    return Library(data_home())
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {args.user} at {args.host}: ")
+    else:
+        raise BadInput("no terminal to ask for the password: use --password-stdin")
+    if not password:
+        raise BadInput("the password is empty")
+    return password
+
+
+def _test_login(account: Account, password: str) -> ConnectionInfo:
+    client, info = imap_connect(account, password)
+    try:
+        client.logout()
+    except Exception:  # noqa: BLE001 - the login itself succeeded
+        log.debug("logout after test failed", exc_info=True)
+    return info
+
+
+def cmd_account(args: argparse.Namespace, out: TextIO) -> int:
+    library = _library()
+    action = args.account_command
+    if action == "add":
+        security = args.security
+        account = Account(
+            name=args.name,
+            host=args.host,
+            port=args.port or DEFAULT_PORTS[security],
+            security=security,
+            user=args.user,
+            ca_file=str(Path(args.ca_file).resolve()) if args.ca_file else None,
+            allow_insecure=args.allow_insecure,
+        )
+        secrets.backend()  # no usable keyring: say so before asking for a password
+        password = _read_password(args)
+        info = None if args.no_test else _test_login(account, password)
+        secrets.set_password(account.name, password)
+        save_account(library.db, account)
+        if account.warning:
+            _warn(account.warning)
+        result: dict[str, Any] = {"account": account.to_json(), "tested": info is not None}
+        if info is not None:
+            result["connection"] = info.to_json()
+        if args.json:
+            out.write(json.dumps(result) + "\n")
+        else:
+            out.write(f"account {account.name} saved" + (" (login tested)" if info else "") + "\n")
+        return EXIT_OK
+    if action == "list":
+        for account in load_accounts(library.db):
+            if args.json:
+                out.write(json.dumps(account.to_json()) + "\n")
+            else:
+                flag = "  INSECURE" if account.allow_insecure else ""
+                out.write(
+                    f"{account.name}  {account.user}@{account.host}:{account.port} "
+                    f"({account.security}){flag}\n"
+                )
+        return EXIT_OK
+    account = load_account(library.db, args.name)
+    if action == "remove":
+        delete_account(library.db, account.name)
+        secrets.delete_password(account.name)
+        if args.json:
+            out.write(json.dumps({"account": account.name, "removed": True}) + "\n")
+        else:
+            out.write(f"account {account.name} removed; its synced messages stay in the store\n")
+        return EXIT_OK
+    # test
+    if account.warning:
+        _warn(account.warning)
+    try:
+        info = _test_login(account, secrets.get_password(account.name))
+    except MailproofError as err:
+        if args.json:
+            out.write(json.dumps({"account": account.name, "ok": False, "error": str(err)}) + "\n")
+        raise
+    if args.json:
+        out.write(json.dumps({"account": account.name, "ok": True, **info.to_json()}) + "\n")
+    else:
+        tls = f"{info.tls_version} {info.cipher}" if info.tls_version else "NO TLS"
+        out.write(f"{account.name}: login ok at {info.server} ({tls})\n")
+    return EXIT_OK
+
+
+COMMANDS = {"list": cmd_list, "show": cmd_show, "account": cmd_account}
 
 
 def _setup_logging(debug: bool) -> None:

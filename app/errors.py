@@ -41,3 +41,25 @@ class Cancelled(MailproofError):
     """Long work was cancelled by the user; whatever was committed before stays."""
 
     exit_code = 1
+
+
+class EnvironmentUnavailable(MailproofError):
+    """Something outside Mailproof is missing or down: a server, the keyring, a tool (exit 3)."""
+
+    exit_code = 3
+
+
+class ServerUnreachable(EnvironmentUnavailable):
+    """The mail server cannot be reached (refused, timed out, name not found, dropped)."""
+
+
+class TLSError(MailproofError):
+    """The server's TLS was refused: bad certificate, wrong host, no STARTTLS (exit 1)."""
+
+    exit_code = 1
+
+
+class AuthError(MailproofError):
+    """The server refused the login (exit 1)."""
+
+    exit_code = 1

@@ -12,8 +12,19 @@ _REMOTE = re.compile(r"^\s*(?:https?:|ftp:|//|file:)", re.IGNORECASE)
 _CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]*)['\"]?\s*\)", re.IGNORECASE)
 _CSS_IMPORT = re.compile(r"@import\s+(?:url\()?\s*['\"]?([^'\"\);\s]+)", re.IGNORECASE)
 _CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})\s?|(.))", re.DOTALL)
-_LOADING_ATTRIBUTES = {"src", "href", "background", "data", "poster", "srcset", "xlink:href",
-                       "dynsrc", "lowsrc", "codebase", "archive"}
+_LOADING_ATTRIBUTES = {
+    "src",
+    "href",
+    "background",
+    "data",
+    "poster",
+    "srcset",
+    "xlink:href",
+    "dynsrc",
+    "lowsrc",
+    "codebase",
+    "archive",
+}
 _IMG_WITHOUT_SRC = re.compile(r"<img\b(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 
 _TAGS = {

@@ -1,0 +1,1 @@
+"""IMAP: accounts, the connection and its TLS policy, folder listing and sync."""

@@ -1,0 +1,102 @@
+"""Account settings (no secrets) kept in the store's ``accounts`` table."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from app.errors import BadInput
+
+SECURITY_MODES = ("tls", "starttls", "plain")
+DEFAULT_PORTS = {"tls": 993, "starttls": 143, "plain": 143}
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    host: str
+    port: int
+    security: str  # "tls" (implicit, 993) | "starttls" (143) | "plain" (only with allow_insecure)
+    user: str
+    ca_file: str | None = None
+    allow_insecure: bool = False
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise BadInput(
+                f"account name {self.name!r}: use letters, digits and . _ @ + - (up to 64)"
+            )
+        if self.security not in SECURITY_MODES:
+            raise BadInput(f"security must be one of {', '.join(SECURITY_MODES)}")
+        if self.security == "plain" and not self.allow_insecure:
+            raise BadInput(
+                "security 'plain' sends the password unencrypted: it needs --allow-insecure"
+            )
+        if not 0 < self.port < 65536:
+            raise BadInput(f"port {self.port} is not a TCP port")
+        if self.ca_file is not None and not Path(self.ca_file).is_file():
+            raise BadInput(f"CA file {self.ca_file} does not exist")
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def warning(self) -> str | None:
+        """The permanent warning an insecure lab account carries everywhere it is shown."""
+        if self.allow_insecure:
+            return (
+                f"account {self.name} allows insecure connections (--allow-insecure): "
+                "its password and mail may travel unencrypted"
+            )
+        return None
+
+
+def save(db: sqlite3.Connection, account: Account) -> None:
+    db.execute(
+        "INSERT INTO accounts(name, host, port, security, user, ca_file, allow_insecure) "
+        "VALUES (?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET host=excluded.host, "
+        "port=excluded.port, security=excluded.security, user=excluded.user, "
+        "ca_file=excluded.ca_file, allow_insecure=excluded.allow_insecure",
+        (
+            account.name,
+            account.host,
+            account.port,
+            account.security,
+            account.user,
+            account.ca_file,
+            int(account.allow_insecure),
+        ),
+    )
+
+
+def _from_row(row: sqlite3.Row) -> Account:
+    return Account(
+        name=row["name"],
+        host=row["host"],
+        port=row["port"],
+        security=row["security"],
+        user=row["user"],
+        ca_file=row["ca_file"],
+        allow_insecure=bool(row["allow_insecure"]),
+    )
+
+
+def load_all(db: sqlite3.Connection) -> list[Account]:
+    return [_from_row(r) for r in db.execute("SELECT * FROM accounts ORDER BY name")]
+
+
+def load(db: sqlite3.Connection, name: str) -> Account:
+    row = db.execute("SELECT * FROM accounts WHERE name=?", (name,)).fetchone()
+    if row is None:
+        raise BadInput(f"no account named {name!r} (see `mailproof account list`)")
+    return _from_row(row)
+
+
+def delete(db: sqlite3.Connection, name: str) -> None:
+    """Forget the account's settings. Messages synced from it stay in the store as evidence."""
+    load(db, name)
+    db.execute("DELETE FROM accounts WHERE name=?", (name,))
