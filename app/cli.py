@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -29,6 +29,7 @@ from app.imap.account import load_all as load_accounts
 from app.imap.account import save as save_account
 from app.imap.connection import ConnectionInfo
 from app.imap.connection import connect as imap_connect
+from app.imap.sync import sync_account
 from app.mime.render import render
 from app.mime.summary import MessageSummary, summarize
 from app.sources import RawMessage, open_source
@@ -102,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
         if action != "list":
             sub_parser.add_argument("name")
         sub_parser.add_argument("--json", action="store_true")
+
+    sync = commands.add_parser("sync", help="download new mail from IMAP accounts into the store")
+    sync.add_argument("name", nargs="?", help="the account (default: every account)")
+    sync.add_argument("--folder", action="append", metavar="F", help="only this folder (repeat)")
+    sync.add_argument("--json", action="store_true", help="one JSON object per account")
 
     shot = commands.add_parser("screenshot", help="render the window and save it as a PNG")
     shot.add_argument("out", metavar="OUT.png")
@@ -324,7 +330,57 @@ def cmd_account(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"list": cmd_list, "show": cmd_show, "account": cmd_account}
+def _stderr_progress(label: str) -> Callable[[int, int], None]:
+    if not sys.stderr.isatty():
+        return lambda done, total: None
+
+    def report(done: int, total: int) -> None:
+        if total:
+            print(f"\r{label}: {done}/{total}", end="", file=sys.stderr, flush=True)
+            if done >= total:
+                print(file=sys.stderr)
+
+    return report
+
+
+def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
+    library = _library()
+    accounts = [load_account(library.db, args.name)] if args.name else load_accounts(library.db)
+    if not accounts:
+        raise BadInput("no account configured: add one with `mailproof account add`")
+    failed = False
+    for account in accounts:
+        if account.warning:
+            _warn(account.warning)
+        report = sync_account(
+            library,
+            account,
+            secrets.get_password(account.name),
+            only_folders=args.folder,
+            progress=_stderr_progress(f"{account.name}"),
+        )
+        failed = failed or report.failed
+        if args.json:
+            out.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
+        else:
+            for folder in report.folders:
+                line = (
+                    f"{account.name}/{folder.folder}: {folder.new} new, {folder.changed} changed, "
+                    f"{folder.expunged} gone from the server, {folder.bytes_downloaded} bytes"
+                )
+                out.write(line + (f" — ERROR: {folder.error}" if folder.error else "") + "\n")
+        for folder in report.folders:
+            for warning in folder.warnings:
+                _warn(f"{account.name}/{folder.folder}: {warning}")
+            if folder.error:
+                print(
+                    f"mailproof: error: {account.name}/{folder.folder}: {folder.error}",
+                    file=sys.stderr,
+                )
+    return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+COMMANDS = {"list": cmd_list, "show": cmd_show, "account": cmd_account, "sync": cmd_sync}
 
 
 def _setup_logging(debug: bool) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from app.errors import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -81,6 +81,11 @@ _MIGRATIONS: dict[int, str] = {
     """,
     2: """
     CREATE INDEX copies_folder_live ON copies(folder_id, expunged_at);
+    """,
+    3: """
+    ALTER TABLE copies ADD COLUMN rfc822_size INTEGER;
+    ALTER TABLE folders ADD COLUMN delimiter TEXT;
+    CREATE INDEX copies_folder_uid ON copies(folder_id, uidvalidity, uid);
     """,
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -240,27 +240,40 @@ class Library:
         return to_read
 
     def _commit(self, folder_id: int, batch: Sequence[tuple[RawMessage, MessageSummary]]) -> int:
+        def rows(connection: sqlite3.Connection, stamp: str) -> int:
+            return sum(
+                self._insert(connection, folder_id, message, summary, stamp)
+                for message, summary in batch
+            )
+
+        return self.store_batch([message.raw for message, _ in batch], rows)
+
+    def store_batch(
+        self, raws: Sequence[bytes], write_rows: Callable[[sqlite3.Connection, str], int]
+    ) -> int:
+        """Write the blobs, sync them to disk, then run ``write_rows`` in one transaction.
+
+        The one write path of every source (local files, IMAP): a crash before the commit
+        leaves only unreferenced blobs, never a row pointing at a missing file.
+        """
         try:
-            for message, _ in batch:
-                self.blobs.put(message.raw, durable=False)
+            for raw in raws:
+                self.blobs.put(raw, durable=False)
         except OSError as err:
             raise StoreError(
                 f"cannot write to the store in {self.home}: {err.strerror or err}; "
                 "messages stored before this batch are kept"
             ) from err
         os.sync()  # the files the rows point at are on disk before the rows commit
-        stamp = now_iso()
-        added = 0
         connection = self.db
         connection.execute("BEGIN IMMEDIATE")
         try:
-            for message, summary in batch:
-                added += self._insert(connection, folder_id, message, summary, stamp)
+            written = write_rows(connection, now_iso())
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
             raise
-        return added
+        return written
 
     def _insert(
         self,
@@ -270,39 +283,9 @@ class Library:
         summary: MessageSummary,
         stamp: str,
     ) -> int:
-        date_ts = int(summary.date.timestamp()) if summary.date else None
-        exists = connection.execute(
-            "SELECT 1 FROM messages WHERE sha256=?", (summary.sha256,)
-        ).fetchone()
-        if not exists:
-            thread_id = self._thread_for(connection, summary)
-            connection.execute(
-                "INSERT INTO messages(sha256, size, message_id, date_utc, date_ts, from_addr, "
-                "from_display, to_display, cc_display, subject, has_attachments, in_reply_to, "
-                "refs, thread_id, is_encrypted, is_signed, defects, added_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    summary.sha256,
-                    summary.size,
-                    summary.message_id,
-                    summary.date_iso,
-                    date_ts,
-                    summary.from_[0].addr if summary.from_ else None,
-                    ", ".join(a.display() for a in summary.from_),
-                    ", ".join(a.display() for a in summary.to),
-                    ", ".join(a.display() for a in summary.cc),
-                    summary.subject,
-                    int(summary.has_attachments),
-                    summary.in_reply_to,
-                    " ".join(summary.references),
-                    thread_id,
-                    int(summary.is_encrypted),
-                    int(summary.is_signed),
-                    "\n".join(summary.defects),
-                    stamp,
-                ),
-            )
+        added = self.insert_message(connection, summary, stamp)
         provenance = message.provenance
+        date_ts = int(summary.date.timestamp()) if summary.date else None
         connection.execute(
             "INSERT INTO copies(sha256, folder_id, kind, source_key, date_ts, flags, source_path, "
             "source_offset, imported_at) VALUES (?,?,?,?,?,?,?,?,?) "
@@ -321,7 +304,46 @@ class Library:
                 stamp,
             ),
         )
-        return 0 if exists else 1
+        return added
+
+    def insert_message(
+        self, connection: sqlite3.Connection, summary: MessageSummary, stamp: str
+    ) -> int:
+        """Record the facts of a message's bytes once (1 if new, 0 if already known)."""
+        date_ts = int(summary.date.timestamp()) if summary.date else None
+        exists = connection.execute(
+            "SELECT 1 FROM messages WHERE sha256=?", (summary.sha256,)
+        ).fetchone()
+        if exists:
+            return 0
+        thread_id = self._thread_for(connection, summary)
+        connection.execute(
+            "INSERT INTO messages(sha256, size, message_id, date_utc, date_ts, from_addr, "
+            "from_display, to_display, cc_display, subject, has_attachments, in_reply_to, "
+            "refs, thread_id, is_encrypted, is_signed, defects, added_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                summary.sha256,
+                summary.size,
+                summary.message_id,
+                summary.date_iso,
+                date_ts,
+                summary.from_[0].addr if summary.from_ else None,
+                ", ".join(a.display() for a in summary.from_),
+                ", ".join(a.display() for a in summary.to),
+                ", ".join(a.display() for a in summary.cc),
+                summary.subject,
+                int(summary.has_attachments),
+                summary.in_reply_to,
+                " ".join(summary.references),
+                thread_id,
+                int(summary.is_encrypted),
+                int(summary.is_signed),
+                "\n".join(summary.defects),
+                stamp,
+            ),
+        )
+        return 1
 
     @staticmethod
     def _thread_for(connection: sqlite3.Connection, summary: MessageSummary) -> str:
