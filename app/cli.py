@@ -143,7 +143,56 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _synced_folder(spec: str) -> tuple[Library, int] | None:
+    """``ACCOUNT/FOLDER`` of a synced account, when ``spec`` is not a path on disk."""
+    if Path(spec).exists() or "/" not in spec:
+        return None
+    account, folder = spec.split("/", 1)
+    library = _library()
+    if not library.db.execute("SELECT 1 FROM accounts WHERE name=?", (account,)).fetchone():
+        return None
+    folder_id = library.find_folder(account, folder)
+    if folder_id is None:
+        raise BadInput(f"account {account} has no synced folder {folder!r} (run `mailproof sync`)")
+    return library, folder_id
+
+
+def _list_synced(library: Library, folder_id: int, as_json: bool, out: TextIO) -> int:
+    for row in library.folder_copies(folder_id):
+        record = {
+            "id": row["sha256"][:12],
+            "date": row["date_utc"],
+            "from": row["from_display"],
+            "to": row["to_display"],
+            "subject": row["subject"],
+            "size": row["size"],
+            "sha256": row["sha256"],
+            "has_attachments": bool(row["has_attachments"]),
+            "message_id": row["message_id"],
+            "folder": row["folder"],
+            "uid": row["uid"],
+            "uidvalidity": row["uidvalidity"],
+            "internaldate": row["internaldate"],
+            "flags": row["flags"].split(),
+            "fetched_at": row["fetched_at"],
+            "expunged_at": row["expunged_at"],
+        }
+        if as_json:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            gone = "  [gone from server]" if row["expunged_at"] else ""
+            out.write(
+                f"{record['id']}  {record['date'] or '(no date)':20}  uid {row['uid']:<7} "
+                f"{_shorten(record['from'] or '', 30):30}  {_shorten(record['subject'] or '', 60)}"
+                f"{gone}\n"
+            )
+    return EXIT_OK
+
+
 def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
+    synced = _synced_folder(args.path)
+    if synced is not None:
+        return _list_synced(*synced, args.json, out)
     source = open_source(args.path)
     problems = 0
     unreadable: list[str] = []

@@ -467,6 +467,22 @@ class Library:
             for r in rows
         ]
 
+    def find_folder(self, account: str, name: str) -> int | None:
+        row = self.db.execute(
+            "SELECT id FROM folders WHERE account=? AND name=?", (account, name)
+        ).fetchone()
+        return int(row["id"]) if row else None
+
+    def folder_copies(self, folder_id: int) -> list[sqlite3.Row]:
+        """Every copy ever seen in a folder (expunged ones too), oldest UID first."""
+        return self.db.execute(
+            "SELECT c.*, m.date_utc, m.from_display, m.to_display, m.subject, m.size, "
+            "m.has_attachments, m.message_id, f.name AS folder FROM copies c "
+            "JOIN messages m ON m.sha256=c.sha256 JOIN folders f ON f.id=c.folder_id "
+            "WHERE c.folder_id=? ORDER BY c.uidvalidity, c.uid, c.id",
+            (folder_id,),
+        ).fetchall()
+
     def raw(self, sha256: str) -> bytes:
         return self.blobs.get(sha256)
 

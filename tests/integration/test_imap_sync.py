@@ -271,3 +271,48 @@ def test_kill_9_during_sync_then_resync_loses_and_duplicates_nothing(
     assert report["BACKUP"]["new"] == total - committed  # exactly the rest, nothing twice
     for row in rows:
         assert (home / "blobs" / row["sha256"][:2] / row["sha256"][2:]).is_file()
+
+
+def test_list_account_folder_shows_provenance_fields_incl_expunged(
+    server: Dovecot, tmp_path: Path, secret_keyring
+) -> None:
+    fill(server, {"BACKUP": 3})
+    home = tmp_path / "home"
+    add_account(home, server)
+    sync(home)
+    client = imap(server)
+    client.select_folder("BACKUP")
+    first = min(client.search("ALL"))
+    client.delete_messages([first])
+    client.expunge()
+    client.logout()
+    sync(home)
+    result = run(home, "list", "clinic/BACKUP", "--json")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 3
+    expected = server_bytes(server, "BACKUP")
+    for record in records:
+        assert set(record) >= {
+            "id",
+            "date",
+            "from",
+            "to",
+            "subject",
+            "size",
+            "sha256",
+            "has_attachments",
+            "folder",
+            "uid",
+            "uidvalidity",
+            "internaldate",
+            "expunged_at",
+        }
+        assert record["folder"] == "BACKUP"
+        if record["uid"] == first:
+            assert record["expunged_at"] is not None
+        else:
+            assert record["expunged_at"] is None
+            assert record["sha256"] == hashlib.sha256(expected[record["uid"]]).hexdigest()
+    missing = run(home, "list", "clinic/NoSuchFolder")
+    assert missing.returncode == 2 and "no synced folder" in missing.stderr
