@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from app.errors import Cancelled, MailproofError, ServerUnreachable
 from app.imap.account import Account
@@ -358,8 +358,13 @@ def sync_account(
 
 
 def _describe(err: BaseException) -> str:
-    if isinstance(err, (ConnectionError, socket.timeout, TimeoutError, ssl.SSLError)):
-        return f"the connection broke during the sync ({type(err).__name__}: {err}); run sync again"
+    if isinstance(
+        err, (IMAPClientAbortError, ConnectionError, socket.timeout, TimeoutError, ssl.SSLError)
+    ):
+        return (
+            f"the connection to the server broke during the sync ({err}); what was downloaded "
+            "is kept — run sync again to continue"
+        )
     return f"the server answered unexpectedly: {err}"
 
 

@@ -316,3 +316,59 @@ def test_list_account_folder_shows_provenance_fields_incl_expunged(
             assert record["sha256"] == hashlib.sha256(expected[record["uid"]]).hexdigest()
     missing = run(home, "list", "clinic/NoSuchFolder")
     assert missing.returncode == 2 and "no synced folder" in missing.stderr
+
+
+def test_connection_cut_mid_fetch_is_a_folder_error_and_the_next_sync_completes(
+    server: Dovecot, tmp_path: Path, secret_keyring
+) -> None:
+    total = 1500
+    client = imap(server)
+    for index in range(total):
+        client.append("BACKUP", message(index, "BACKUP", size=2000))
+    client.append("Trash", message(1, "Trash"))
+    client.logout()
+    home = tmp_path / "home"
+    add_account(home, server)
+    process = subprocess.Popen(
+        [str(MAILPROOF), "sync", "clinic", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "MAILPROOF_HOME": str(home)},
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            stored = (
+                store(home)
+                .execute(
+                    "SELECT COUNT(*) FROM copies c JOIN folders f ON f.id=c.folder_id "
+                    "WHERE f.name='BACKUP'"
+                )
+                .fetchone()[0]
+            )
+        except sqlite3.OperationalError:
+            stored = 0
+        if stored >= 200:
+            break
+        time.sleep(0.02)
+    # Cut the connection the way a crashing server or a dropped link does: kill the server's
+    # IMAP process that serves this sync.
+    subprocess.run(["pkill", "-KILL", "-u", "nobody", "-x", "imap"], check=False)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1, stderr
+    assert "Traceback" not in stderr and "internal error" not in stderr
+    folders = by_folder(json.loads(stdout))
+    assert folders["BACKUP"]["error"] and "connection" in folders["BACKUP"]["error"]
+    assert folders["Trash"]["error"] is None and folders["Trash"]["new"] == 1  # reconnected
+
+    report = by_folder(sync(home))
+    assert report["BACKUP"]["error"] is None
+    db = store(home)
+    uids = [
+        row[0]
+        for row in db.execute(
+            "SELECT c.uid FROM copies c JOIN folders f ON f.id=c.folder_id WHERE f.name='BACKUP'"
+        )
+    ]
+    assert len(uids) == total == len(set(uids))
