@@ -204,11 +204,15 @@ def test_cli_add_with_a_wrong_password_saves_nothing(
     home = tmp_path / "home"
     added = run(home, *add_args(dovecot, "typo"), password="not-the-password")
     assert added.returncode == 1
-    assert added.stderr.count("mailproof: error:") == 1 and "refused the login" in added.stderr
+    errors = [line for line in added.stderr.splitlines() if line.startswith("mailproof: error:")]
+    assert len(errors) == 1 and "refused the login" in errors[0]
     assert "not-the-password" not in added.stderr
     assert "Traceback" not in added.stderr
     assert secret_keyring.get_password("mailproof", "typo") is None
     assert run(home, "account", "list").stdout == ""
+    log = (home / "mailproof.log").read_text()
+    assert "refused the login" in log  # the failure is logged, with its traceback…
+    assert "not-the-password" not in log  # …but never the password
 
 
 def test_cli_refuses_plaintext_without_allow_insecure(dovecot: Dovecot, tmp_path: Path) -> None:
