@@ -326,7 +326,7 @@ def cmd_account(args: argparse.Namespace, out: TextIO) -> int:
             user=args.user,
             ca_file=str(Path(args.ca_file).resolve()) if args.ca_file else None,
             allow_insecure=args.allow_insecure,
-        )
+        ).check_files()
         secrets.backend()  # no usable keyring: say so before asking for a password
         password = _read_password(args)
         info = None if args.no_test else _test_login(account, password)

@@ -28,10 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.config import demo_archive
+from app.errors import MailproofError
+from app.imap.account import load_all as load_accounts
 from app.mime.render import RenderedMessage, attachment_bytes, render
 from app.sources import open_source
 from app.store.library import IngestReport, Library, local_account
 from app.tasks import CancelToken, Progress
+from ui.accounts import AccountsDialog
 from ui.models import MessageListModel
 from ui.reader import Banner, MessageView
 from ui.worker import Worker
@@ -103,6 +106,8 @@ class MainWindow(QMainWindow):
 
         self.error_banner = Banner("#f6c6c6")
         self.error_banner.setObjectName("errorBanner")
+        self.insecure_banner = Banner("#ffd98a")  # permanent while an account allows insecure
+        self.insecure_banner.setObjectName("insecureBanner")
 
         list_pane = QSplitter(Qt.Orientation.Vertical)
         list_pane.addWidget(self.table)
@@ -115,6 +120,7 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.insecure_banner)
         layout.addWidget(self.error_banner)
         layout.addWidget(main, 1)
         self.setCentralWidget(central)
@@ -123,6 +129,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_statusbar()
         self._build_shortcuts()
+        self.refresh_account_warnings()
 
     # -- chrome -----------------------------------------------------------------------------
     def _build_toolbar(self) -> None:
@@ -151,6 +158,8 @@ class MainWindow(QMainWindow):
         open_folder.triggered.connect(self._ask_open_folder)
         open_file = file_menu.addAction("Open mbox or .eml file…")
         open_file.triggered.connect(self._ask_open_file)
+        file_menu.addSeparator()
+        file_menu.addAction("Accounts…").triggered.connect(self.open_accounts)
         file_menu.addSeparator()
         quit_action = file_menu.addAction("Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -209,6 +218,26 @@ class MainWindow(QMainWindow):
         while target >= self.model.rowCount() and self.model.canFetchMore():
             self.model.fetchMore()
         self.table.selectRow(target)
+
+    # -- IMAP accounts ----------------------------------------------------------------------
+    def open_accounts(self) -> AccountsDialog:
+        dialog = AccountsDialog(self.library, parent=self)
+        dialog.finished.connect(self._accounts_closed)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def _accounts_closed(self, _result: int) -> None:
+        self.reload_folders()
+        self.refresh_account_warnings()
+
+    def refresh_account_warnings(self) -> None:
+        """The permanent banner naming every account that allows insecure connections."""
+        try:
+            warnings = [a.warning for a in load_accounts(self.library.db) if a.warning]
+        except MailproofError as err:
+            warnings = [f"the IMAP accounts cannot be read: {err}"]
+        self.insecure_banner.show_text("\n".join(w[:1].upper() + w[1:] for w in warnings))
 
     # -- opening sources --------------------------------------------------------------------
     def _ask_open_folder(self) -> None:

@@ -38,8 +38,16 @@ class Account:
             )
         if not 0 < self.port < 65536:
             raise BadInput(f"port {self.port} is not a TCP port")
+
+    def check_files(self) -> Account:
+        """For a new or edited account: the CA file it names must exist.
+
+        Not checked on load: an account whose CA file was deleted later must still be
+        listed, tested (with a clear error) and removable.
+        """
         if self.ca_file is not None and not Path(self.ca_file).is_file():
             raise BadInput(f"CA file {self.ca_file} does not exist")
+        return self
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -7,6 +7,7 @@ import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import imapclient
@@ -39,9 +40,11 @@ class ConnectionInfo:
 
 def tls_context(ca_file: str | None) -> ssl.SSLContext:
     """Certificate and host name always verified: system trust, or the account's CA file."""
-    context = (
-        ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
-    )
+    if ca_file and not Path(ca_file).is_file():
+        raise TLSError(
+            f"the account's CA file {ca_file} no longer exists: give it again with --ca-file"
+        )
+    context = ssl.create_default_context(cafile=ca_file)
     context.check_hostname = True
     context.verify_mode = ssl.CERT_REQUIRED
     context.minimum_version = ssl.TLSVersion.TLSv1_2

@@ -247,3 +247,22 @@ def test_cli_without_a_usable_keyring_says_so_and_stores_nothing(
     assert "no OS keyring is usable" in result.stderr and "keyrings.cryptfile" in result.stderr
     assert "Traceback" not in result.stderr
     assert run(home, "account", "list").stdout == ""
+
+
+def test_account_whose_ca_file_vanished_is_listed_tested_with_a_reason_and_removable(
+    dovecot: Dovecot, secret_keyring, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    ca_copy = tmp_path / "ca-copy.pem"
+    ca_copy.write_bytes(dovecot.ca_pem.read_bytes())
+    args = add_args(dovecot, "fragile")
+    args[args.index("--ca-file") + 1] = str(ca_copy)
+    assert run(home, *args, password=dovecot.users["alice"]).returncode == 0
+    ca_copy.unlink()
+    listed = run(home, "account", "list", "--json")
+    assert listed.returncode == 0 and json.loads(listed.stdout)["name"] == "fragile"
+    tested = run(home, "account", "test", "fragile")
+    assert tested.returncode == 1 and "no longer exists" in tested.stderr
+    removed = run(home, "account", "remove", "fragile")
+    assert removed.returncode == 0
+    assert secret_keyring.get_password("mailproof", "fragile") is None
