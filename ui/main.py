@@ -85,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     window.show()
     if target is not None:
         window.open_path(target)
+    window.start_watchers()  # IDLE on each account's INBOX while the window is open
     return int(app.exec())
 
 

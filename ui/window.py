@@ -27,9 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import secrets
 from app.config import demo_archive
 from app.errors import MailproofError
+from app.imap.account import Account
 from app.imap.account import load_all as load_accounts
+from app.imap.idle import watch
+from app.imap.sync import SyncReport, sync_account
 from app.mime.render import RenderedMessage, attachment_bytes, render
 from app.sources import open_source
 from app.store.library import IngestReport, Library, local_account
@@ -63,6 +67,7 @@ def account_label(account: str) -> str:
 
 class MainWindow(QMainWindow):
     ready = Signal()  # the first load finished and its first message is on screen (or none)
+    synced = Signal()  # a sync run finished (its result is in the store)
 
     def __init__(self, library: Library) -> None:
         super().__init__()
@@ -75,6 +80,9 @@ class MainWindow(QMainWindow):
         self._ready_sent = False
         self._loading_source = False
         self._select_new_account = False
+        self._sync_pending = False
+        self._watchers: list[Worker] = []
+        self._watch_pool = QThreadPool(self)  # long-lived IDLE workers never starve the others
 
         # panes
         self.folders = QTreeWidget()
@@ -150,6 +158,11 @@ class MainWindow(QMainWindow):
         self.thread_action.setToolTip("Group the list by conversation (References/In-Reply-To)")
         self.thread_action.toggled.connect(self.model.set_threaded)
         toolbar.addAction(self.thread_action)
+        self.sync_action = QAction("Sync", self)
+        self.sync_action.setShortcut(QKeySequence("F5"))
+        self.sync_action.setToolTip("Download new mail of every IMAP account (F5)")
+        self.sync_action.triggered.connect(lambda: self.sync_accounts())
+        toolbar.addAction(self.sync_action)
         self.addToolBar(toolbar)
 
     def _build_menus(self) -> None:
@@ -160,6 +173,7 @@ class MainWindow(QMainWindow):
         open_file.triggered.connect(self._ask_open_file)
         file_menu.addSeparator()
         file_menu.addAction("Accounts…").triggered.connect(self.open_accounts)
+        file_menu.addAction(self.sync_action)
         file_menu.addSeparator()
         quit_action = file_menu.addAction("Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -230,6 +244,85 @@ class MainWindow(QMainWindow):
     def _accounts_closed(self, _result: int) -> None:
         self.reload_folders()
         self.refresh_account_warnings()
+        self.start_watchers()
+
+    def sync_accounts(
+        self, names: list[str] | None = None, folders: list[str] | None = None
+    ) -> None:
+        """Sync accounts (all by default) in the worker, with progress and Cancel."""
+        if self._job is not None and self._job.name.startswith("Syncing"):
+            self._sync_pending = True  # one sync at a time; run again when it ends
+            return
+        library = self.library
+
+        def job(progress: Progress, cancel: CancelToken) -> list[SyncReport]:
+            accounts = [a for a in load_accounts(library.db) if names is None or a.name in names]
+            reports = []
+            for account in accounts:
+                password = secrets.get_password(account.name)
+                reports.append(
+                    sync_account(
+                        library,
+                        account,
+                        password,
+                        only_folders=folders,
+                        progress=progress,
+                        cancel=cancel,
+                    )
+                )
+            return reports
+
+        self.run_job(job, "Syncing mail", self._sync_done)
+
+    def _sync_done(self, reports: list[SyncReport]) -> None:
+        self.reload_folders()
+        self.refresh_list()
+        new = sum(f.new for r in reports for f in r.folders)
+        errors = [
+            f"{r.account}/{f.folder}: {f.error}" for r in reports for f in r.folders if f.error
+        ]
+        if errors:
+            self.error_banner.show_text("Sync problems: " + "; ".join(errors[:3]))
+        else:
+            self.error_banner.show_text("")
+        self.statusBar().showMessage(f"Sync finished: {new} new message(s)", 10000)
+        self.synced.emit()
+        if self._sync_pending:
+            self._sync_pending = False
+            QTimer.singleShot(0, self.sync_accounts)
+
+    def start_watchers(self) -> None:
+        """IDLE on each account's INBOX while the window is open; new mail triggers a sync."""
+        self.stop_watchers()
+        try:
+            accounts = load_accounts(self.library.db)
+        except MailproofError:
+            return
+        self._watch_pool.setMaxThreadCount(max(1, len(accounts)))
+        for account in accounts:
+
+            def job(progress: Progress, cancel: CancelToken, account: Account = account) -> None:
+                watch(
+                    account,
+                    secrets.get_password(account.name),
+                    "INBOX",
+                    on_change=lambda: progress(1, 0),
+                    cancel=cancel,
+                    on_status=log.info,
+                )
+
+            worker = Worker(job, f"Watching {account.name}")
+            worker.signals.progress.connect(
+                lambda _d, _t, name=account.name: self.sync_accounts([name], ["INBOX"])
+            )
+            worker.signals.error.connect(lambda text: log.info("watch ended: %s", text))
+            self._watchers.append(worker)
+            worker.start(self._watch_pool)
+
+    def stop_watchers(self) -> None:
+        for worker in self._watchers:
+            worker.cancel()
+        self._watchers = []
 
     def refresh_account_warnings(self) -> None:
         """The permanent banner naming every account that allows insecure connections."""
@@ -476,6 +569,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Quitting cancels an import; what it stored so far stays, nothing is half-written."""
+        self.stop_watchers()
+        self._watch_pool.waitForDone(5000)
         if self._job is not None:
             self._job.cancel()
             QThreadPool.globalInstance().waitForDone(10000)
