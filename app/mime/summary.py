@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -76,10 +76,26 @@ def iso_utc(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def decode_text(value: str | None, defects: list[str] | None = None) -> str:
+def _raw_8bit(value: Header) -> str:
+    """A header sent as raw 8-bit bytes (no RFC 2047): UTF-8 if it is, else Windows-1252."""
+    parts = []
+    for chunk, _charset in decode_header(value):
+        if isinstance(chunk, bytes):
+            try:
+                parts.append(chunk.decode("utf-8"))
+            except UnicodeDecodeError:
+                parts.append(chunk.decode("cp1252", errors="replace"))
+        else:
+            parts.append(chunk)
+    return "".join(parts)
+
+
+def decode_text(value: str | Header | None, defects: list[str] | None = None) -> str:
     """Decode RFC 2047 encoded-words; undecodable charsets are replaced, never raised."""
     if value is None:
         return ""
+    if isinstance(value, Header):  # compat32's wrapper for raw 8-bit header bytes
+        return " ".join(_raw_8bit(value).split())
     try:
         text = str(make_header(decode_header(value)))
     except (LookupError, UnicodeError, ValueError, AssertionError):
@@ -99,7 +115,7 @@ def _addresses(message: Message, name: str, defects: list[str]) -> tuple[Address
     values = message.get_all(name) or []
     if not values:
         return ()
-    decoded = [decode_text(str(v), defects) for v in values]
+    decoded = [decode_text(v, defects) for v in values]
     return tuple(
         Address(" ".join(display.split()), addr)
         for display, addr in getaddresses(decoded)

@@ -372,3 +372,52 @@ def test_connection_cut_mid_fetch_is_a_folder_error_and_the_next_sync_completes(
         )
     ]
     assert len(uids) == total == len(set(uids))
+
+
+def test_odd_folder_names_8bit_headers_and_a_60_mb_message_sync_cleanly(
+    server: Dovecot, tmp_path: Path, secret_keyring
+) -> None:
+    odd = "Befunde/2024 – Müller & Co (β)"
+    client = imap(server)
+    client.create_folder(odd)
+    eight_bit = (
+        "From: Jürgen Müller <jm@clinic.example>\r\nTo: carol@example.test\r\n"
+        "Subject: Größe des Befunds – 8-bit, not RFC 2047\r\nMessage-ID: <8bit@clinic.example>\r\n"
+        "\r\nRaw UTF-8 in headers, as some old mailers send.\r\n"
+    ).encode()
+    client.append(odd, eight_bit)
+    big = EmailMessage()
+    big["From"] = "scanner@clinic.example"
+    big["To"] = "carol@example.test"
+    big["Subject"] = "Scan 60 MB"
+    big["Message-ID"] = "<big@clinic.example>"
+    big.set_content("See attachment.\n")
+    big.add_attachment(
+        bytes(range(256)) * (45 * 1024 * 1024 // 256),
+        maintype="image",
+        subtype="tiff",
+        filename="scan.tif",
+    )
+    big_raw = big.as_bytes().replace(b"\n", b"\r\n")
+    assert len(big_raw) > 60 * 1024 * 1024
+    client.append("INBOX", big_raw)
+    client.logout()
+
+    home = tmp_path / "home"
+    add_account(home, server)
+    folders = by_folder(sync(home))
+    assert folders[odd]["new"] == 1 and folders[odd]["error"] is None
+    assert folders["INBOX"]["new"] == 1
+    assert folders["INBOX"]["bytes_downloaded"] == len(big_raw)
+
+    listed = run(home, "list", f"clinic/{odd}", "--json")
+    assert listed.returncode == 0, listed.stderr
+    record = json.loads(listed.stdout)
+    assert record["sha256"] == hashlib.sha256(eight_bit).hexdigest()
+    assert record["subject"] == "Größe des Befunds – 8-bit, not RFC 2047"
+    assert record["from"] == "Jürgen Müller <jm@clinic.example>"
+    inbox = [
+        json.loads(line) for line in run(home, "list", "clinic/INBOX", "--json").stdout.splitlines()
+    ]
+    assert inbox[0]["sha256"] == hashlib.sha256(big_raw).hexdigest()
+    assert inbox[0]["has_attachments"] is True

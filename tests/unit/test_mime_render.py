@@ -271,3 +271,13 @@ def test_utf8_bom_before_the_first_header_does_not_hide_the_headers() -> None:
     assert [a.addr for a in summary.from_] == ["bom@example.org"]
     assert rendered.subject == "with BOM"
     assert rendered.text == "body\n"
+
+
+def test_raw_8bit_headers_are_read_as_utf8_or_else_windows_1252() -> None:
+    from app.mime.summary import summarize
+
+    utf8 = "From: Jürgen Müller <jm@clinic.example>\r\nSubject: Größe\r\n\r\nx\r\n".encode()
+    assert summarize(utf8).subject == "Größe"
+    assert summarize(utf8).from_[0].name == "Jürgen Müller"
+    legacy = "Subject: Größe – alt\r\n\r\nx\r\n".encode("cp1252")
+    assert summarize(legacy).subject == "Größe – alt"
