@@ -27,8 +27,7 @@ from app.imap.account import delete as delete_account
 from app.imap.account import load as load_account
 from app.imap.account import load_all as load_accounts
 from app.imap.account import save as save_account
-from app.imap.connection import ConnectionInfo
-from app.imap.connection import connect as imap_connect
+from app.imap.connection import check_login
 from app.imap.sync import sync_account
 from app.mime.render import render
 from app.mime.summary import MessageSummary, summarize
@@ -304,15 +303,6 @@ def _read_password(args: argparse.Namespace) -> str:
     return password
 
 
-def _test_login(account: Account, password: str) -> ConnectionInfo:
-    client, info = imap_connect(account, password)
-    try:
-        client.logout()
-    except Exception:  # noqa: BLE001 - the login itself succeeded
-        log.debug("logout after test failed", exc_info=True)
-    return info
-
-
 def cmd_account(args: argparse.Namespace, out: TextIO) -> int:
     library = _library()
     action = args.account_command
@@ -329,7 +319,7 @@ def cmd_account(args: argparse.Namespace, out: TextIO) -> int:
         ).check_files()
         secrets.backend()  # no usable keyring: say so before asking for a password
         password = _read_password(args)
-        info = None if args.no_test else _test_login(account, password)
+        info = None if args.no_test else check_login(account, password)
         secrets.set_password(account.name, password)
         save_account(library.db, account)
         if account.warning:
@@ -366,7 +356,7 @@ def cmd_account(args: argparse.Namespace, out: TextIO) -> int:
     if account.warning:
         _warn(account.warning)
     try:
-        info = _test_login(account, secrets.get_password(account.name))
+        info = check_login(account, secrets.get_password(account.name))
     except MailproofError as err:
         if args.json:
             out.write(json.dumps({"account": account.name, "ok": False, "error": str(err)}) + "\n")

@@ -39,7 +39,7 @@ from app.imap.account import DEFAULT_PORTS, Account
 from app.imap.account import delete as delete_account
 from app.imap.account import load_all as load_accounts
 from app.imap.account import save as save_account
-from app.imap.connection import ConnectionInfo, connect
+from app.imap.connection import ConnectionInfo, check_login
 from app.store.library import Library
 from app.tasks import CancelToken, Progress
 from ui.worker import Worker
@@ -58,16 +58,6 @@ INSECURE_TEXT = (
     "password and every message unencrypted, readable by anyone on the network path. "
     "TLS certificates are still verified. The account carries a permanent warning."
 )
-
-
-def try_login(account: Account, password: str) -> ConnectionInfo:
-    """Log in (verified TLS as the account says) and out again; what the connection proved."""
-    client, info = connect(account, password)
-    try:
-        client.logout()
-    except Exception:  # noqa: BLE001 - the login itself succeeded
-        log.debug("logout after test failed", exc_info=True)
-    return info
 
 
 def describe_login(info: ConnectionInfo) -> str:
@@ -278,7 +268,7 @@ class AccountEditor(QDialog):
             self._stage = "keyring"
             secret = password or secrets.get_password(account.name)
             self._stage = "login"
-            return try_login(account, secret)
+            return check_login(account, secret)
 
         self._run(job, f"Testing the login at {account.host}:{account.port}…", self._tested)
 
@@ -294,7 +284,7 @@ class AccountEditor(QDialog):
             secrets.backend()  # no usable keyring: say so before contacting the server
             secret = password or secrets.get_password(account.name)
             self._stage = "login"
-            try_login(account, secret)
+            check_login(account, secret)
             self._stage = "keyring"
             if password:
                 secrets.set_password(account.name, password)
@@ -559,7 +549,7 @@ class AccountsDialog(QDialog):
             return
 
         def job(_progress: Progress, _cancel: CancelToken) -> ConnectionInfo:
-            return try_login(account, secrets.get_password(account.name))
+            return check_login(account, secrets.get_password(account.name))
 
         def done(info: ConnectionInfo) -> None:
             self._status(f"{account.name}: {describe_login(info)}.")

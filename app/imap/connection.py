@@ -152,6 +152,13 @@ def connect(
     return client, info
 
 
+def check_login(account: Account, password: str) -> ConnectionInfo:
+    """Log in (verified TLS as the account says) and out again; what the connection proved."""
+    client, info = connect(account, password)
+    _close(client)
+    return info
+
+
 def _close(client: Any) -> None:
     if client is None:
         return

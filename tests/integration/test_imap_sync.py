@@ -223,38 +223,45 @@ def test_only_the_folders_asked_for_are_synced_and_an_unknown_one_fails(
     assert "mailproof: error: clinic/Nope" in result.stderr
 
 
-def test_kill_9_during_sync_then_resync_loses_and_duplicates_nothing(
-    server: Dovecot, tmp_path: Path, secret_keyring
-) -> None:
-    total = 1500
+def start_sync_of_a_big_backup(
+    server: Dovecot, home: Path, total: int, extra: dict[str, int] | None = None
+) -> subprocess.Popen[str]:
+    """Put ``total`` messages in BACKUP, start `mailproof sync`, return once 200 are stored."""
     client = imap(server)
     for index in range(total):
         client.append("BACKUP", message(index, "BACKUP", size=2000))
+    for folder, count in (extra or {}).items():
+        for index in range(count):
+            client.append(folder, message(index, folder))
     client.logout()
-    home = tmp_path / "home"
     add_account(home, server)
     process = subprocess.Popen(
         [str(MAILPROOF), "sync", "clinic", "--json"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "MAILPROOF_HOME": str(home)},
     )
     deadline = time.monotonic() + 60
     stored = 0
-    while time.monotonic() < deadline and process.poll() is None:
+    while time.monotonic() < deadline and process.poll() is None and stored < 200:
         try:
-            stored = (
-                store(home).execute("SELECT COUNT(*) FROM copies WHERE kind='imap'").fetchone()[0]
-            )
+            stored = store(home).execute("SELECT COUNT(*) FROM copies").fetchone()[0]
         except sqlite3.OperationalError:
             stored = 0
-        if stored >= 200:
-            break
         time.sleep(0.02)
-    assert process.poll() is None, "sync finished before it could be killed; make it bigger"
+    assert process.poll() is None, "sync finished before it could be interrupted; make it bigger"
+    return process
+
+
+def test_kill_9_during_sync_then_resync_loses_and_duplicates_nothing(
+    server: Dovecot, tmp_path: Path, secret_keyring
+) -> None:
+    total = 1500
+    home = tmp_path / "home"
+    process = start_sync_of_a_big_backup(server, home, total)
     os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    assert 0 < stored < total + 100
+    process.communicate()
 
     db = store(home)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -322,36 +329,8 @@ def test_connection_cut_mid_fetch_is_a_folder_error_and_the_next_sync_completes(
     server: Dovecot, tmp_path: Path, secret_keyring
 ) -> None:
     total = 1500
-    client = imap(server)
-    for index in range(total):
-        client.append("BACKUP", message(index, "BACKUP", size=2000))
-    client.append("Trash", message(1, "Trash"))
-    client.logout()
     home = tmp_path / "home"
-    add_account(home, server)
-    process = subprocess.Popen(
-        [str(MAILPROOF), "sync", "clinic", "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "MAILPROOF_HOME": str(home)},
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            stored = (
-                store(home)
-                .execute(
-                    "SELECT COUNT(*) FROM copies c JOIN folders f ON f.id=c.folder_id "
-                    "WHERE f.name='BACKUP'"
-                )
-                .fetchone()[0]
-            )
-        except sqlite3.OperationalError:
-            stored = 0
-        if stored >= 200:
-            break
-        time.sleep(0.02)
+    process = start_sync_of_a_big_backup(server, home, total, extra={"Trash": 1})
     # Cut the connection the way a crashing server or a dropped link does: kill the server's
     # IMAP process that serves this sync.
     subprocess.run(["pkill", "-KILL", "-u", "nobody", "-x", "imap"], check=False)
