@@ -28,6 +28,7 @@ from app.imap.account import load as load_account
 from app.imap.account import load_all as load_accounts
 from app.imap.account import save as save_account
 from app.imap.connection import check_login
+from app.imap.flags import change_flags
 from app.imap.sync import sync_account
 from app.mime.render import render
 from app.mime.summary import MessageSummary, summarize
@@ -107,6 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("name", nargs="?", help="the account (default: every account)")
     sync.add_argument("--folder", action="append", metavar="F", help="only this folder (repeat)")
     sync.add_argument("--json", action="store_true", help="one JSON object per account")
+
+    flag = commands.add_parser("flag", help="change \\Seen or \\Flagged of a synced message")
+    flag.add_argument("where", metavar="ACCOUNT/FOLDER")
+    flag.add_argument("uid", type=int)
+    for name, text in (
+        ("seen", "mark read"),
+        ("unseen", "mark unread"),
+        ("flagged", "flag"),
+        ("unflagged", "remove the flag"),
+    ):
+        flag.add_argument(f"--{name}", action="store_true", help=text)
+    flag.add_argument("--json", action="store_true")
 
     shot = commands.add_parser("screenshot", help="render the window and save it as a PNG")
     shot.add_argument("out", metavar="OUT.png")
@@ -419,7 +432,46 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_PROBLEMS if failed else EXIT_OK
 
 
-COMMANDS = {"list": cmd_list, "show": cmd_show, "account": cmd_account, "sync": cmd_sync}
+def cmd_flag(args: argparse.Namespace, out: TextIO) -> int:
+    synced = _synced_folder(args.where)
+    if synced is None:
+        raise BadInput(f"{args.where} is not a synced ACCOUNT/FOLDER")
+    library, folder_id = synced
+    row = library.db.execute(
+        "SELECT id FROM copies WHERE folder_id=? AND uid=? ORDER BY uidvalidity DESC LIMIT 1",
+        (folder_id, args.uid),
+    ).fetchone()
+    if row is None:
+        raise BadInput(f"no message with UID {args.uid} in {args.where}")
+    add = [f for f, on in (("\\Seen", args.seen), ("\\Flagged", args.flagged)) if on]
+    remove = [f for f, on in (("\\Seen", args.unseen), ("\\Flagged", args.unflagged)) if on]
+    if not add and not remove:
+        raise BadInput("say what to change: --seen, --unseen, --flagged or --unflagged")
+    account = load_account(library.db, args.where.split("/", 1)[0])
+    flags = change_flags(
+        library,
+        account,
+        secrets.get_password(account.name),
+        int(row["id"]),
+        add=add,
+        remove=remove,
+    )
+    if args.json:
+        out.write(
+            json.dumps({"folder": args.where, "uid": args.uid, "flags": flags.split()}) + "\n"
+        )
+    else:
+        out.write(f"{args.where} UID {args.uid}: {flags or '(no flags)'}\n")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "list": cmd_list,
+    "show": cmd_show,
+    "account": cmd_account,
+    "sync": cmd_sync,
+    "flag": cmd_flag,
+}
 
 
 def _setup_logging(debug: bool) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QApplication, QStyle
 
 from app.store.library import Library, MessageRow
@@ -42,6 +42,7 @@ class MessageListModel(QAbstractTableModel):
         self.threaded = False
         self._bold = QFont()
         self._bold.setBold(True)
+        self._flagged_brush = QBrush(QColor("#b3261e"))
         self._attachment_icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_FileIcon)
 
     # -- what to show -----------------------------------------------------------------
@@ -147,6 +148,8 @@ class MessageListModel(QAbstractTableModel):
             return human_size(row.size)
         if role == Qt.ItemDataRole.DecorationRole and column == "subject" and row.has_attachments:
             return self._attachment_icon
+        if role == Qt.ItemDataRole.ForegroundRole and "\\Flagged" in row.flags:
+            return self._flagged_brush
         if role == Qt.ItemDataRole.FontRole and "\\Seen" not in row.flags:
             return self._bold
         if role == Qt.ItemDataRole.TextAlignmentRole and column == "size":

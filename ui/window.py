@@ -31,7 +31,9 @@ from app import secrets
 from app.config import demo_archive
 from app.errors import MailproofError
 from app.imap.account import Account
+from app.imap.account import load as load_account
 from app.imap.account import load_all as load_accounts
+from app.imap.flags import change_flags, imap_account_of
 from app.imap.idle import watch
 from app.imap.sync import SyncReport, sync_account
 from app.mime.render import RenderedMessage, attachment_bytes, render
@@ -68,6 +70,7 @@ def account_label(account: str) -> str:
 class MainWindow(QMainWindow):
     ready = Signal()  # the first load finished and its first message is on screen (or none)
     synced = Signal()  # a sync run finished (its result is in the store)
+    flags_changed = Signal()  # a flag change reached the server and the store
 
     def __init__(self, library: Library) -> None:
         super().__init__()
@@ -212,6 +215,8 @@ class MainWindow(QMainWindow):
     def _build_shortcuts(self) -> None:
         for key in ("Ctrl+F", "/"):
             QShortcut(QKeySequence(key), self, activated=self._focus_filter)
+        QShortcut(QKeySequence("M"), self.table, activated=lambda: self.toggle_flag("\\Seen"))
+        QShortcut(QKeySequence("S"), self.table, activated=lambda: self.toggle_flag("\\Flagged"))
         QShortcut(QKeySequence("J"), self, activated=lambda: self.move_selection(1))
         QShortcut(QKeySequence("K"), self, activated=lambda: self.move_selection(-1))
         QShortcut(QKeySequence("Escape"), self.filter_edit, activated=self._leave_filter)
@@ -290,6 +295,42 @@ class MainWindow(QMainWindow):
         if self._sync_pending:
             self._sync_pending = False
             QTimer.singleShot(0, self.sync_accounts)
+
+    def toggle_flag(self, flag: str) -> None:
+        """M: read/unread, S: flag — on the server for synced mail (local sources are read-only)."""
+        row_index = self.table.currentIndex().row()
+        if not 0 <= row_index < len(self.model.rows):
+            return
+        row = self.model.rows[row_index]
+        account_name = imap_account_of(self.library, row.copy_id)
+        if account_name is None:
+            self.statusBar().showMessage(
+                "Local archives are read-only: flags are not changed", 5000
+            )
+            return
+        turn_on = flag not in row.flags.split()
+        library = self.library
+
+        def job(_progress: Progress, _cancel: CancelToken) -> str:
+            account = load_account(library.db, account_name)
+            return change_flags(
+                library,
+                account,
+                secrets.get_password(account_name),
+                row.copy_id,
+                add=[flag] if turn_on else [],
+                remove=[] if turn_on else [flag],
+            )
+
+        worker = Worker(job, "Changing flags")
+        worker.signals.result.connect(lambda _flags: self._flags_changed())
+        worker.signals.error.connect(lambda text: self.error_banner.show_text(text))
+        worker.start()
+
+    def _flags_changed(self) -> None:
+        self.refresh_list()
+        self.reload_folders()  # unread counts
+        self.flags_changed.emit()
 
     def start_watchers(self) -> None:
         """IDLE on each account's INBOX while the window is open; new mail triggers a sync."""

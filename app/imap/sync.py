@@ -68,7 +68,7 @@ def _uid_ranges(uids: Sequence[int]) -> list[list[int]]:
     return [ordered[i : i + META_CHUNK] for i in range(0, len(ordered), META_CHUNK)]
 
 
-def _flags_text(flags: Sequence[Any]) -> str:
+def flags_text(flags: Sequence[Any]) -> str:
     return " ".join(
         sorted(f.decode("utf-8", "replace") if isinstance(f, bytes) else str(f) for f in flags)
     )
@@ -264,7 +264,7 @@ class FolderSync:
                         uid,
                         uidvalidity,
                         _iso(facts.get(b"INTERNALDATE")),
-                        _flags_text(facts.get(b"FLAGS", ())),
+                        flags_text(facts.get(b"FLAGS", ())),
                         stamp,
                         self.server,
                         facts.get(b"RFC822.SIZE"),
@@ -298,7 +298,7 @@ class FolderSync:
             else:
                 response = self.client.fetch(chunk, [b"FLAGS"])
             for uid, facts in response.items():
-                flags = _flags_text(facts.get(b"FLAGS", ()))
+                flags = flags_text(facts.get(b"FLAGS", ()))
                 if uid in known and flags != known[uid]:
                     changes.append((flags, folder_id, uidvalidity, uid))
         if changes:

@@ -400,3 +400,29 @@ def test_odd_folder_names_8bit_headers_and_a_60_mb_message_sync_cleanly(
     ]
     assert inbox[0]["sha256"] == hashlib.sha256(big_raw).hexdigest()
     assert inbox[0]["has_attachments"] is True
+
+
+def test_cli_flag_changes_the_server_and_the_store(
+    server: Dovecot, tmp_path: Path, secret_keyring
+) -> None:
+    fill(server, {"INBOX": 2})
+    home = tmp_path / "home"
+    add_account(home, server)
+    sync(home)
+    uid = json.loads(run(home, "list", "clinic/INBOX", "--json").stdout.splitlines()[0])["uid"]
+    result = run(home, "flag", "clinic/INBOX", str(uid), "--flagged", "--seen", "--json")
+    assert result.returncode == 0, result.stderr
+    assert set(json.loads(result.stdout)["flags"]) >= {"\\Flagged", "\\Seen"}
+    client = imap(server)
+    client.select_folder("INBOX", readonly=True)
+    assert set(client.fetch([uid], [b"FLAGS"])[uid][b"FLAGS"]) >= {b"\\Flagged", b"\\Seen"}
+    client.logout()
+    listed = {
+        r["uid"]: r
+        for r in map(json.loads, run(home, "list", "clinic/INBOX", "--json").stdout.splitlines())
+    }
+    assert "\\Flagged" in listed[uid]["flags"]
+    nothing = run(home, "flag", "clinic/INBOX", str(uid))
+    assert nothing.returncode == 2 and "say what to change" in nothing.stderr
+    unknown = run(home, "flag", "clinic/INBOX", "99999", "--seen")
+    assert unknown.returncode == 2 and "no message with UID" in unknown.stderr

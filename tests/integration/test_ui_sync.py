@@ -100,3 +100,40 @@ def test_new_mail_arrives_by_idle_while_the_window_is_open(
     qtbot.waitUntil(lambda: window.model.total == 4, timeout=5000)
     subjects = [window.model.rows[r].subject for r in range(window.model.rowCount())]
     assert "arrived-by-idle" in subjects
+
+
+def server_flags(server: Dovecot, subject: str) -> set[bytes]:
+    client = IMAPClient(
+        server.host,
+        port=server.imaps_port,
+        ssl_context=ssl.create_default_context(cafile=str(server.ca_pem)),
+    )
+    client.login(USER, PASSWORD)
+    client.select_folder("INBOX", readonly=True)
+    uid = client.search(["SUBJECT", subject])[0]
+    flags = set(client.fetch([uid], [b"FLAGS"])[uid][b"FLAGS"])
+    client.logout()
+    return flags
+
+
+def test_m_and_s_change_read_and_flag_on_the_server(
+    qtbot, window: MainWindow, server: Dovecot
+) -> None:
+    with qtbot.waitSignal(window.synced, timeout=30000):
+        window.sync_accounts()
+    window.folders.setCurrentItem(folder_item(window, "ward", "INBOX"))
+    window.table.setFocus()
+    window.table.selectRow(0)
+    subject = window.model.rows[0].subject
+    assert b"\\Flagged" not in server_flags(server, subject)
+    with qtbot.waitSignal(window.flags_changed, timeout=15000):
+        window.toggle_flag("\\Flagged")
+    assert b"\\Flagged" in server_flags(server, subject)
+    row = window.model.row_of(window.model.rows[0].sha256)
+    assert "\\Flagged" in window.model.rows[row].flags
+    with qtbot.waitSignal(window.flags_changed, timeout=15000):
+        window.toggle_flag("\\Seen")
+    assert b"\\Seen" in server_flags(server, subject)
+    with qtbot.waitSignal(window.flags_changed, timeout=15000):
+        window.toggle_flag("\\Flagged")
+    assert b"\\Flagged" not in server_flags(server, subject)

@@ -1,0 +1,85 @@
+"""Change a synced copy's flags (\\Seen, \\Flagged) on the server, then record what it says."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from app.errors import BadInput, MailproofError
+from app.imap.account import Account
+from app.imap.connection import connect
+from app.imap.sync import Connector, flags_text
+from app.store.library import Library, now_iso
+
+log = logging.getLogger(__name__)
+
+CHANGEABLE = ("\\Seen", "\\Flagged")
+
+
+class FolderChanged(MailproofError):
+    """The server renumbered the folder (UIDVALIDITY) or the message is gone: sync first."""
+
+    exit_code = 1
+
+
+def imap_account_of(library: Library, copy_id: int) -> str | None:
+    """The IMAP account a copy was synced from, or None for a local copy."""
+    row = library.db.execute(
+        "SELECT f.account, c.kind FROM copies c JOIN folders f ON f.id=c.folder_id WHERE c.id=?",
+        (copy_id,),
+    ).fetchone()
+    return str(row["account"]) if row is not None and row["kind"] == "imap" else None
+
+
+def change_flags(
+    library: Library,
+    account: Account,
+    password: str,
+    copy_id: int,
+    *,
+    add: Sequence[str] = (),
+    remove: Sequence[str] = (),
+    connector: Connector = connect,
+) -> str:
+    """Add/remove flags of one IMAP copy on its server; returns the flags the server now has."""
+    for flag in (*add, *remove):
+        if flag not in CHANGEABLE:
+            raise BadInput(f"flag {flag} cannot be changed here (only {', '.join(CHANGEABLE)})")
+    row = library.db.execute(
+        "SELECT c.*, f.name AS folder, f.account FROM copies c JOIN folders f ON f.id=c.folder_id "
+        "WHERE c.id=?",
+        (copy_id,),
+    ).fetchone()
+    if row is None or row["kind"] != "imap" or row["account"] != account.name:
+        raise BadInput("only messages synced from this IMAP account can have their flags changed")
+    if row["expunged_at"]:
+        raise FolderChanged("this message is no longer on the server; its flags cannot change")
+    client: Any
+    client, _info = connector(account, password)
+    try:
+        selected = client.select_folder(row["folder"])
+        if int(selected[b"UIDVALIDITY"]) != row["uidvalidity"]:
+            raise FolderChanged(
+                f"{row['folder']} was renumbered on the server (UIDVALIDITY); sync it first"
+            )
+        uid = int(row["uid"])
+        if add:
+            client.add_flags([uid], [f.encode() for f in add])
+        if remove:
+            client.remove_flags([uid], [f.encode() for f in remove])
+        answer = client.fetch([uid], [b"FLAGS"]).get(uid)
+        if answer is None:
+            library.db.execute(
+                "UPDATE copies SET expunged_at=? WHERE id=? AND expunged_at IS NULL",
+                (now_iso(), copy_id),
+            )
+            raise FolderChanged("the message was deleted on the server meanwhile")
+        flags = flags_text(answer.get(b"FLAGS", ()))
+        library.db.execute("UPDATE copies SET flags=? WHERE id=?", (flags, copy_id))
+        return flags
+    finally:
+        try:
+            client.logout()
+        except Exception:  # noqa: BLE001 - the flags are already changed or the error raised
+            log.debug("logout after flag change failed", exc_info=True)
