@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
         return err.exit_code
     window = MainWindow(library)
     target = path if path is not None else _default_source(library)
+    if target is None:
+        window.show_stored()
 
     if screenshot:
         width, _, height = str(args.size).partition("x")

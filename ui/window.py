@@ -525,6 +525,14 @@ class MainWindow(QMainWindow):
             if target.data(0, Qt.ItemDataRole.UserRole) != self.model.folder_id:
                 self._folder_changed(target, None)
 
+    def show_stored(self) -> None:
+        """Start-up without a path: show what the store has (synced accounts, earlier sources)."""
+        self.reload_folders()
+        if self.folders.currentItem() is None and self.folders.topLevelItemCount():
+            top = self.folders.topLevelItem(0)
+            if top.childCount():
+                self.folders.setCurrentItem(top.child(0))
+
     def _selected_folder_id(self) -> int | None:
         item = self.folders.currentItem()
         value = item.data(0, Qt.ItemDataRole.UserRole) if item else None

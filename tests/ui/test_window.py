@@ -276,3 +276,18 @@ def test_closing_during_an_import_cancels_it_and_keeps_a_consistent_store(
     stored = library.db.execute("SELECT COUNT(*) FROM copies").fetchone()[0]
     assert 0 < stored < 4000
     assert library.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_start_without_a_path_shows_what_the_store_has(
+    qtbot, library: Library, make_maildir
+) -> None:
+    first = MainWindow(library)
+    qtbot.addWidget(first)
+    open_and_wait(qtbot, first, make_maildir([make_message(1), make_message(2)]))
+    first.close()
+    again = MainWindow(library)
+    qtbot.addWidget(again)
+    again.show_stored()
+    assert again.folders.topLevelItemCount() == 1
+    assert again.folders.currentItem() is not None
+    assert again.model.rowCount() == 2
