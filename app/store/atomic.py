@@ -8,14 +8,17 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
+def write_atomic(
+    path: Path, data: bytes, *, durable: bool = True, make_parent: bool = True
+) -> None:
     """Write ``data`` to ``path`` so that a crash leaves the old file or the new one, never half.
 
     ``durable=False`` skips the fsync; a bulk writer then calls :func:`os.sync` once per batch
     before it commits the rows that point at the files.
     """
     directory = path.parent
-    directory.mkdir(parents=True, exist_ok=True)
+    if make_parent:
+        directory.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -12,6 +12,9 @@ from app.store.atomic import write_atomic
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._made: set[str] = (
+            set()
+        )  # prefix folders known to exist: one mkdir each, not one per put
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:]
@@ -24,7 +27,14 @@ class BlobStore:
         sha256 = hashlib.sha256(raw).hexdigest()
         target = self.path(sha256)
         if not target.exists():
-            write_atomic(target, raw, durable=durable)
+            prefix = sha256[:2]
+            if prefix not in self._made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(prefix)
+            try:
+                write_atomic(target, raw, durable=durable, make_parent=False)
+            except FileNotFoundError:  # the folder was removed behind our back: make it again
+                write_atomic(target, raw, durable=durable)
         return sha256
 
     def get(self, sha256: str) -> bytes:
