@@ -15,7 +15,6 @@ import sqlite3
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
@@ -24,7 +23,7 @@ from app.errors import Cancelled, MailproofError, ServerUnreachable
 from app.imap.account import Account
 from app.imap.connection import connect
 from app.imap.folders import RemoteFolder, list_folders
-from app.mime.summary import summarize
+from app.mime.summary import iso_utc, summarize
 from app.store.library import Library, now_iso
 from app.tasks import CancelToken, Progress, no_progress
 
@@ -74,14 +73,6 @@ def flags_text(flags: Sequence[Any]) -> str:
     )
 
 
-def _iso(moment: Any) -> str | None:
-    if isinstance(moment, datetime):
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return str(moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return None
-
-
 class FolderSync:
     """Brings one folder of one account up to date on an open, logged-in client."""
 
@@ -108,24 +99,14 @@ class FolderSync:
         return self.library.db
 
     def _folder_row(self) -> sqlite3.Row:
-        self.db.execute(
-            "INSERT INTO folders(account, name, special_use, source_kind, source_path, delimiter) "
-            "VALUES (?,?,?,?,?,?) ON CONFLICT(account, name) DO UPDATE SET "
-            "special_use=excluded.special_use, delimiter=excluded.delimiter",
-            (
-                self.account.name,
-                self.folder.name,
-                self.folder.role,
-                "imap",
-                self.server,
-                self.folder.delimiter,
-            ),
+        return self.library.ensure_folder(
+            self.account.name,
+            self.folder.name,
+            kind="imap",
+            path=self.server,
+            special_use=self.folder.role,
+            delimiter=self.folder.delimiter,
         )
-        row: sqlite3.Row = self.db.execute(
-            "SELECT * FROM folders WHERE account=? AND name=?",
-            (self.account.name, self.folder.name),
-        ).fetchone()
-        return row
 
     def run(self) -> FolderResult:
         row = self._folder_row()
@@ -263,7 +244,7 @@ class FolderSync:
                         date_ts,
                         uid,
                         uidvalidity,
-                        _iso(facts.get(b"INTERNALDATE")),
+                        iso_utc(facts.get(b"INTERNALDATE")),
                         flags_text(facts.get(b"FLAGS", ())),
                         stamp,
                         self.server,

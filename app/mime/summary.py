@@ -71,8 +71,11 @@ class MessageSummary:
 
 
 def iso_utc(moment: datetime | None) -> str | None:
-    if moment is None:
+    """ISO 8601 UTC; a time without zone is taken as UTC (RFC 5322 ``-0000``, IMAP servers)."""
+    if not isinstance(moment, datetime):
         return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.errors import AmbiguousId, MessageNotFound, StoreError
+from app.imap.folders import role_of
 from app.mime.summary import MessageSummary, summarize
 from app.sources import MailSource, RawMessage, maildir
 from app.sources.base import FolderRef
@@ -21,21 +22,6 @@ from app.tasks import CancelToken, Progress, no_progress
 FIRST_BATCH_MESSAGES = 50  # small, so the window paints the first messages at once
 BATCH_MESSAGES = 400
 BATCH_BYTES = 64 * 1024 * 1024
-
-SPECIAL_NAMES = {
-    "inbox": "\\Inbox",
-    "sent": "\\Sent",
-    "sent items": "\\Sent",
-    "sent messages": "\\Sent",
-    "junk": "\\Junk",
-    "spam": "\\Junk",
-    "trash": "\\Trash",
-    "deleted items": "\\Trash",
-    "archive": "\\Archive",
-    "archives": "\\Archive",
-    "drafts": "\\Drafts",
-    "backup": "\\Backup",
-}
 
 SORT_COLUMNS = {
     "date": "c.date_ts",
@@ -111,16 +97,36 @@ class Library:
 
     # ---- ingest -------------------------------------------------------------------------
 
-    def _folder_id(self, account: str, folder: FolderRef) -> int:
-        special = SPECIAL_NAMES.get(folder.name.rsplit("/", 1)[-1].lower())
+    def ensure_folder(
+        self,
+        account: str,
+        name: str,
+        *,
+        kind: str,
+        path: str,
+        special_use: str | None,
+        delimiter: str | None = None,
+    ) -> sqlite3.Row:
+        """The folder's row, created on first sight; its role and delimiter kept current."""
         self.db.execute(
-            "INSERT INTO folders(account, name, special_use, source_kind, source_path) "
-            "VALUES (?,?,?,?,?) ON CONFLICT(account, name) DO NOTHING",
-            (account, folder.name, special, folder.kind, str(folder.path)),
+            "INSERT INTO folders(account, name, special_use, source_kind, source_path, delimiter) "
+            "VALUES (?,?,?,?,?,?) ON CONFLICT(account, name) DO UPDATE SET "
+            "special_use=excluded.special_use, delimiter=excluded.delimiter",
+            (account, name, special_use, kind, path, delimiter),
         )
-        row = self.db.execute(
-            "SELECT id FROM folders WHERE account=? AND name=?", (account, folder.name)
+        row: sqlite3.Row = self.db.execute(
+            "SELECT * FROM folders WHERE account=? AND name=?", (account, name)
         ).fetchone()
+        return row
+
+    def _folder_id(self, account: str, folder: FolderRef) -> int:
+        row = self.ensure_folder(
+            account,
+            folder.name,
+            kind=folder.kind,
+            path=str(folder.path),
+            special_use=role_of(folder.name, "/", ()),
+        )
         return int(row["id"])
 
     def ingest(
