@@ -21,12 +21,8 @@ MAILPROOF = Path(sys.executable).with_name("mailproof")
 
 
 def _server(harness_dir: Path, pki: Pki, name: str, **options: object) -> Iterator[Dovecot]:
-    server = Dovecot(harness_dir / name, pki, **options)  # type: ignore[arg-type]
-    server.start()
-    try:
+    with Dovecot(harness_dir / name, pki, **options) as server:  # type: ignore[arg-type]
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

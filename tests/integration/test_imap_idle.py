@@ -21,12 +21,8 @@ USER, PASSWORD = "dana", "dana-pw-3"
 
 @pytest.fixture(scope="module")
 def server(harness_dir: Path, pki: Pki) -> Iterator[Dovecot]:
-    dovecot = Dovecot(harness_dir / "idle", pki, users={USER: PASSWORD})
-    dovecot.start()
-    try:
+    with Dovecot(harness_dir / "idle", pki, users={USER: PASSWORD}) as dovecot:
         yield dovecot
-    finally:
-        dovecot.stop()
 
 
 def message(subject: str) -> bytes:

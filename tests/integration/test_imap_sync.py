@@ -28,12 +28,10 @@ USER, PASSWORD = "carol", "carol-pw-7"
 @pytest.fixture
 def server(harness_dir: Path, pki: Pki, request: pytest.FixtureRequest) -> Iterator[Dovecot]:
     """A fresh Dovecot per test: each test owns its mailbox state."""
-    dovecot = Dovecot(harness_dir / f"sync-{request.node.name[:40]}", pki, users={USER: PASSWORD})
-    dovecot.start()
-    try:
+    with Dovecot(
+        harness_dir / f"sync-{request.node.name[:40]}", pki, users={USER: PASSWORD}
+    ) as dovecot:
         yield dovecot
-    finally:
-        dovecot.stop()
 
 
 def imap(server: Dovecot) -> IMAPClient:

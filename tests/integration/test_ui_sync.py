@@ -22,12 +22,10 @@ USER, PASSWORD = "erin", "erin-pw-5"
 
 @pytest.fixture
 def server(harness_dir: Path, pki: Pki, request: pytest.FixtureRequest) -> Iterator[Dovecot]:
-    dovecot = Dovecot(harness_dir / f"ui-{request.node.name[:40]}", pki, users={USER: PASSWORD})
-    dovecot.start()
-    try:
+    with Dovecot(
+        harness_dir / f"ui-{request.node.name[:40]}", pki, users={USER: PASSWORD}
+    ) as dovecot:
         yield dovecot
-    finally:
-        dovecot.stop()
 
 
 def raw(subject: str) -> bytes:
