@@ -16,6 +16,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -27,7 +28,7 @@ from app.imap.account import delete as delete_account
 from app.imap.account import load as load_account
 from app.imap.account import load_all as load_accounts
 from app.imap.account import save as save_account
-from app.imap.connection import check_login
+from app.imap.connection import check_login, server_folders
 from app.imap.flags import change_flags
 from app.imap.sync import sync_account
 from app.mime.render import render
@@ -93,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the password from standard input (else asked without echo)",
     )
     add.add_argument("--no-test", action="store_true", help="save without logging in first")
+    add.add_argument(
+        "--folder",
+        action="append",
+        metavar="F",
+        help="sync only this folder (repeat; default every folder; an update keeps the choice)",
+    )
     add.add_argument("--json", action="store_true")
     for action, text in (
         ("list", "list the accounts"),
@@ -103,6 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
         if action != "list":
             sub_parser.add_argument("name")
         sub_parser.add_argument("--json", action="store_true")
+    folders_cmd = account_commands.add_parser(
+        "folders", help="list the server's folders and which are synced; choose them"
+    )
+    folders_cmd.add_argument("name")
+    choice = folders_cmd.add_mutually_exclusive_group()
+    choice.add_argument(
+        "--only", action="append", metavar="F", help="sync only these folders (repeat)"
+    )
+    choice.add_argument("--all", action="store_true", help="sync every folder (the default)")
+    folders_cmd.add_argument("--json", action="store_true", help="one JSON object per folder")
 
     sync = commands.add_parser("sync", help="download new mail from IMAP accounts into the store")
     sync.add_argument("name", nargs="?", help="the account (default: every account)")
@@ -321,6 +338,7 @@ def cmd_account(args: argparse.Namespace, out: TextIO) -> int:
     action = args.account_command
     if action == "add":
         security = args.security
+        existing = {a.name: a for a in load_accounts(library.db)}.get(args.name)
         account = Account(
             name=args.name,
             host=args.host,
@@ -329,6 +347,7 @@ def cmd_account(args: argparse.Namespace, out: TextIO) -> int:
             user=args.user,
             ca_file=str(Path(args.ca_file).resolve()) if args.ca_file else None,
             allow_insecure=args.allow_insecure,
+            folders=tuple(args.folder) if args.folder else (existing.folders if existing else None),
         ).check_files()
         secrets.backend()  # no usable keyring: say so before asking for a password
         password = _read_password(args)
@@ -357,6 +376,8 @@ def cmd_account(args: argparse.Namespace, out: TextIO) -> int:
                 )
         return EXIT_OK
     account = load_account(library.db, args.name)
+    if action == "folders":
+        return _account_folders(library, account, args, out)
     if action == "remove":
         delete_account(library.db, account.name)
         secrets.delete_password(account.name)
@@ -379,6 +400,45 @@ def cmd_account(args: argparse.Namespace, out: TextIO) -> int:
     else:
         tls = f"{info.tls_version} {info.cipher}" if info.tls_version else "NO TLS"
         out.write(f"{account.name}: login ok at {info.server} ({tls})\n")
+    return EXIT_OK
+
+
+def _account_folders(
+    library: Library, account: Account, args: argparse.Namespace, out: TextIO
+) -> int:
+    """List the server's folders with the sync choice; ``--only``/``--all`` change it."""
+    if account.warning:
+        _warn(account.warning)
+    remote = server_folders(account, secrets.get_password(account.name))
+    names = [folder.name for folder in remote]
+    if args.only:
+        unknown = [name for name in args.only if name not in names]
+        if unknown:
+            raise BadInput(
+                f"{account.name} has no folder {', '.join(map(repr, unknown))} on the server "
+                f"(it has: {', '.join(names)})"
+            )
+        account = replace(account, folders=tuple(dict.fromkeys(args.only)))
+        save_account(library.db, account)
+    elif args.all:
+        account = replace(account, folders=None)
+        save_account(library.db, account)
+    chosen = set(account.folders) if account.folders is not None else set(names)
+    for folder in remote:
+        record = {
+            "folder": folder.name,
+            "role": folder.role,
+            "attributes": list(folder.attributes),
+            "sync": folder.name in chosen,
+        }
+        if args.json:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            mark = "[x]" if record["sync"] else "[ ]"
+            role = f"  ({folder.role.lstrip(chr(92))})" if folder.role else ""
+            out.write(f"{mark} {folder.name}{role}\n")
+    for name in sorted(chosen - set(names)):
+        _warn(f"{account.name}/{name} is chosen for sync but no longer on the server")
     return EXIT_OK
 
 

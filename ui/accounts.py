@@ -8,6 +8,7 @@ server or on the keyring. A failed test saves nothing unless the user explicitly
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -39,7 +42,8 @@ from app.imap.account import DEFAULT_PORTS, Account
 from app.imap.account import delete as delete_account
 from app.imap.account import load_all as load_accounts
 from app.imap.account import save as save_account
-from app.imap.connection import ConnectionInfo, check_login
+from app.imap.connection import ConnectionInfo, check_login, server_folders
+from app.imap.folders import RemoteFolder
 from app.store.library import Library
 from app.tasks import CancelToken, Progress
 from ui.worker import Worker
@@ -233,6 +237,7 @@ class AccountEditor(QDialog):
             user=user,
             ca_file=str(Path(ca_text).expanduser().resolve()) if ca_text else None,
             allow_insecure=self.insecure_check.isChecked(),
+            folders=self.original.folders if self.original is not None else None,
         ).check_files()
 
     def _checked(self) -> tuple[Account, str] | None:
@@ -414,10 +419,20 @@ class AccountsDialog(QDialog):
         self.remove_button.clicked.connect(lambda: self.remove())
         self.test_button = QPushButton("Test connection")
         self.test_button.clicked.connect(self.test_selected)
+        self.folders_button = QPushButton("Folders…")
+        self.folders_button.setToolTip("Choose which of the server's folders are synced")
+        self.folders_button.clicked.connect(self.choose_folders)
+        self.chooser: FolderChooser | None = None
         self.close_button = QPushButton("Close")
         self.close_button.clicked.connect(self.accept)
         buttons = QHBoxLayout()
-        for button in (self.add_button, self.edit_button, self.remove_button, self.test_button):
+        for button in (
+            self.add_button,
+            self.edit_button,
+            self.remove_button,
+            self.test_button,
+            self.folders_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
@@ -473,7 +488,12 @@ class AccountsDialog(QDialog):
 
     def _update_buttons(self) -> None:
         has = self.selected() is not None and not self.busy()
-        for button in (self.edit_button, self.remove_button, self.test_button):
+        for button in (
+            self.edit_button,
+            self.remove_button,
+            self.test_button,
+            self.folders_button,
+        ):
             button.setEnabled(has)
         self.add_button.setEnabled(not self.busy())
 
@@ -497,6 +517,18 @@ class AccountsDialog(QDialog):
         self.editor = editor
         editor.open()
         return editor
+
+    def choose_folders(self) -> FolderChooser | None:
+        account = self.selected()
+        if account is None:
+            return None
+        if self.chooser is not None:
+            self.chooser.deleteLater()
+        chooser = FolderChooser(self.library, account, parent=self)
+        chooser.saved.connect(self._saved)
+        self.chooser = chooser
+        chooser.open()
+        return chooser
 
     def _saved(self, account: Account) -> None:
         self.reload(select=account.name)
@@ -585,3 +617,105 @@ class AccountsDialog(QDialog):
         self._worker = None
         self.busy_bar.hide()
         self._update_buttons()
+
+
+class FolderChooser(QDialog):
+    """Which of an account's server folders are synced (as `mailproof account folders`).
+
+    The folder list comes from the server in a worker; every folder ticked means "all
+    folders", which also takes in folders created later.
+    """
+
+    saved = Signal(object)  # the Account with its new choice
+
+    def __init__(self, library: Library, account: Account, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.account = account
+        self._worker: Worker | None = None
+        self.setWindowTitle(f"Folders to sync — {account.name}")
+        self.setMinimumWidth(420)
+        self.folder_list = QListWidget()
+        self.status_label = QLabel(f"Asking {account.host} for its folders…")
+        self.status_label.setWordWrap(True)
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 0)
+        self.save_button = QPushButton("Save")
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(self.save)
+        cancel = QPushButton("Cancel")
+        cancel.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(cancel)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.folder_list, 1)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.busy_bar)
+        layout.addLayout(buttons)
+
+        def job(_progress: Progress, _cancel: CancelToken) -> list[RemoteFolder]:
+            return server_folders(account, secrets.get_password(account.name))
+
+        worker = Worker(job, "Listing folders")
+        self._worker = worker
+        worker.signals.result.connect(self._listed)
+        worker.signals.error.connect(self._failed)
+        worker.signals.finished.connect(self._finished)
+        worker.start()
+
+    def busy(self) -> bool:
+        return self._worker is not None
+
+    def _finished(self) -> None:
+        self._worker = None
+        self.busy_bar.hide()
+
+    def _listed(self, folders: list[RemoteFolder]) -> None:
+        chosen = set(self.account.folders) if self.account.folders is not None else None
+        for folder in folders:
+            role = f"  ({folder.role.lstrip(chr(92))})" if folder.role else ""
+            item = QListWidgetItem(f"{folder.name}{role}")
+            item.setData(Qt.ItemDataRole.UserRole, folder.name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            ticked = chosen is None or folder.name in chosen
+            item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
+            self.folder_list.addItem(item)
+        gone = sorted((chosen or set()) - {f.name for f in folders})
+        note = f" No longer on the server: {', '.join(gone)}." if gone else ""
+        self.status_label.setText(
+            "Ticked folders are synced; ticking all also syncs folders created later." + note
+        )
+        self.save_button.setEnabled(True)
+
+    def _failed(self, message: str) -> None:
+        self.status_label.setStyleSheet(ERROR_STYLE)
+        self.status_label.setText(f"The folders could not be listed: {message}")
+
+    def checked(self) -> list[str]:
+        items = [self.folder_list.item(i) for i in range(self.folder_list.count())]
+        return [
+            str(item.data(Qt.ItemDataRole.UserRole))
+            for item in items
+            if item.checkState() == Qt.CheckState.Checked
+        ]
+
+    def save(self) -> None:
+        names = self.checked()
+        if not names:
+            self.status_label.setStyleSheet(ERROR_STYLE)
+            self.status_label.setText("Tick at least one folder.")
+            return
+        every = len(names) == self.folder_list.count()
+        account = replace(self.account, folders=None if every else tuple(names))
+        save_account(self.library.db, account)
+        log.info("account %s: folders to sync changed", account.name)
+        self.saved.emit(account)
+        self.accept()
+
+    def reject(self) -> None:
+        if self.busy():
+            self.status_label.setText("Please wait: the server is being asked (at most 30 s).")
+            return
+        super().reject()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from dataclasses import asdict, dataclass
@@ -24,6 +25,8 @@ class Account:
     user: str
     ca_file: str | None = None
     allow_insecure: bool = False
+    # The folders chosen for sync; None means every folder (the default), now and later ones.
+    folders: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -50,7 +53,9 @@ class Account:
         return self
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["folders"] = list(self.folders) if self.folders is not None else None
+        return data
 
     @property
     def warning(self) -> str | None:
@@ -65,10 +70,11 @@ class Account:
 
 def save(db: sqlite3.Connection, account: Account) -> None:
     db.execute(
-        "INSERT INTO accounts(name, host, port, security, user, ca_file, allow_insecure) "
-        "VALUES (?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET host=excluded.host, "
+        "INSERT INTO accounts(name, host, port, security, user, ca_file, allow_insecure, folders) "
+        "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET host=excluded.host, "
         "port=excluded.port, security=excluded.security, user=excluded.user, "
-        "ca_file=excluded.ca_file, allow_insecure=excluded.allow_insecure",
+        "ca_file=excluded.ca_file, allow_insecure=excluded.allow_insecure, "
+        "folders=excluded.folders",
         (
             account.name,
             account.host,
@@ -77,6 +83,7 @@ def save(db: sqlite3.Connection, account: Account) -> None:
             account.user,
             account.ca_file,
             int(account.allow_insecure),
+            json.dumps(list(account.folders)) if account.folders is not None else None,
         ),
     )
 
@@ -90,6 +97,7 @@ def _from_row(row: sqlite3.Row) -> Account:
         user=row["user"],
         ca_file=row["ca_file"],
         allow_insecure=bool(row["allow_insecure"]),
+        folders=tuple(json.loads(row["folders"])) if row["folders"] is not None else None,
     )
 
 

@@ -15,6 +15,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from app.errors import AuthError, ServerUnreachable, TLSError
 from app.imap.account import Account
+from app.imap.folders import RemoteFolder, list_folders
 
 ClientFactory = Callable[..., Any]
 
@@ -157,6 +158,20 @@ def check_login(account: Account, password: str) -> ConnectionInfo:
     client, info = connect(account, password)
     _close(client)
     return info
+
+
+def server_folders(account: Account, password: str) -> list[RemoteFolder]:
+    """The account's folders as the server lists them now."""
+    client, _info = connect(account, password)
+    try:
+        try:
+            return list_folders(client)
+        except (IMAPClientError, OSError) as err:
+            raise ServerUnreachable(
+                f"{account.host}:{account.port} could not list folders: {err}"
+            ) from None
+    finally:
+        _close(client)
 
 
 def _close(client: Any) -> None:

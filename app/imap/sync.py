@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
+from imapclient.response_parser import parse_fetch_response
 
 from app.errors import Cancelled, MailproofError, ServerUnreachable
 from app.imap.account import Account
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 BATCH_BYTES = 8 * 1024 * 1024
 BATCH_MESSAGES = 200
 META_CHUNK = 2000
+REMAP_SAMPLE = 4096
 Connector = Callable[[Account, str], tuple[Any, Any]]
 
 
@@ -44,9 +46,11 @@ class FolderResult:
     bytes_downloaded: int = 0
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    remapped: int = 0  # of ``new``: copies re-mapped after a UIDVALIDITY change, not downloaded
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k != "warnings" or v}
+        optional = ("warnings", "remapped")
+        return {k: v for k, v in asdict(self).items() if k not in optional or v}
 
 
 @dataclass
@@ -68,9 +72,55 @@ def _uid_ranges(uids: Sequence[int]) -> list[list[int]]:
 
 
 def flags_text(flags: Sequence[Any]) -> str:
-    return " ".join(
-        sorted(f.decode("utf-8", "replace") if isinstance(f, bytes) else str(f) for f in flags)
-    )
+    """The message's flags as stored: sorted, space-separated. ``\\Recent`` is left out: it
+    belongs to one IMAP session, not to the message, and would look like a change each sync."""
+    names = (f.decode("utf-8", "replace") if isinstance(f, bytes) else str(f) for f in flags)
+    return " ".join(sorted(name for name in names if name.lower() != "\\recent"))
+
+
+def _uid_set(text: str) -> set[int]:
+    """``1:3,7,9:10`` → {1, 2, 3, 7, 9, 10}."""
+    uids: set[int] = set()
+    for part in text.split(","):
+        if ":" in part:
+            low, high = sorted(int(n) for n in part.split(":", 1))
+            uids.update(range(low, high + 1))
+        elif part:
+            uids.add(int(part))
+    return uids
+
+
+def changed_since(client: Any, modseq: int) -> tuple[dict[int, str], set[int]]:
+    """``UID FETCH 1:* (FLAGS) (CHANGEDSINCE m VANISHED)`` (RFC 7162, QRESYNC enabled):
+    the flags of every message changed since ``modseq`` and the UIDs expunged since.
+
+    imapclient's ``fetch`` cannot take ``1:*`` nor return VANISHED, so the command goes
+    through its imaplib connection and is parsed with imapclient's own parser.
+    """
+    imap = client._imap
+    imap.untagged_responses.pop("VANISHED", None)
+    tag = imap._command("UID", "FETCH", "1:*", "(UID FLAGS)", f"(CHANGEDSINCE {modseq} VANISHED)")
+    typ, data = imap._command_complete("FETCH", tag)
+    client._checkok("fetch", typ, data)
+    typ, data = imap._untagged_response(typ, data, "FETCH")
+    parsed = parse_fetch_response([d for d in data if d], False, True)
+    changed = {int(uid): flags_text(facts.get(b"FLAGS", ())) for uid, facts in parsed.items()}
+    vanished: set[int] = set()
+    for line in imap.untagged_responses.pop("VANISHED", []):
+        text = line.decode("ascii", "replace") if isinstance(line, bytes) else str(line)
+        vanished |= _uid_set(text.replace("(EARLIER)", "").strip())
+    return changed, vanished
+
+
+def prepare(client: Any) -> Any:
+    """Session settings every sync connection needs: raw INTERNALDATE, CONDSTORE/QRESYNC on."""
+    client.normalise_times = False
+    capabilities = client.capabilities()
+    if b"QRESYNC" in capabilities:
+        client.enable("QRESYNC")  # implies CONDSTORE; must come before any SELECT
+    elif b"CONDSTORE" in capabilities:
+        client.enable("CONDSTORE")
+    return client
 
 
 class FolderSync:
@@ -93,6 +143,9 @@ class FolderSync:
         self.cancel = cancel
         self.result = FolderResult(folder.name)
         self.server = f"imap://{account.user}@{account.host}:{account.port}"
+        # After a UIDVALIDITY change: size → [(sha256, "old-uidvalidity/old-uid")] of the
+        # copies stored under the old numbering, candidates to re-map without downloading.
+        self.remap: dict[int, list[tuple[str, str]]] = {}
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -108,17 +161,43 @@ class FolderSync:
             delimiter=self.folder.delimiter,
         )
 
+    def _live_count(self, folder_id: int, uidvalidity: int) -> int:
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM copies WHERE folder_id=? AND uidvalidity=? "
+            "AND expunged_at IS NULL",
+            (folder_id, uidvalidity),
+        ).fetchone()
+        return int(row[0])
+
+    def _unchanged_by_status(self, row: sqlite3.Row, folder_id: int) -> bool:
+        """LIST-STATUS counters equal to the last complete sync's: no need to SELECT at all."""
+        status = self.folder.status
+        if status is None or status.highestmodseq is None or status.uidvalidity is None:
+            return False
+        return (
+            row["uidvalidity"] == status.uidvalidity
+            and row["uidnext"] == status.uidnext
+            and row["highestmodseq"] == status.highestmodseq
+            and status.messages == self._live_count(folder_id, status.uidvalidity)
+        )
+
     def run(self) -> FolderResult:
         row = self._folder_row()
         folder_id = int(row["id"])
+        if self._unchanged_by_status(row, folder_id):
+            self.db.execute("UPDATE folders SET synced_at=? WHERE id=?", (now_iso(), folder_id))
+            return self.result
         selected = self.client.select_folder(self.folder.name, readonly=True)
         uidvalidity = int(selected[b"UIDVALIDITY"])
         uidnext = int(selected.get(b"UIDNEXT", 0) or 0)
         modseq = selected.get(b"HIGHESTMODSEQ")
         highestmodseq = int(modseq) if modseq is not None else None
 
-        if row["uidvalidity"] is not None and int(row["uidvalidity"]) != uidvalidity:
+        same_numbering = row["uidvalidity"] is not None and int(row["uidvalidity"]) == uidvalidity
+        if row["uidvalidity"] is not None and not same_numbering:
             self._uidvalidity_changed(folder_id, int(row["uidvalidity"]), uidvalidity)
+        previous_modseq = row["highestmodseq"] if same_numbering else None
+        previous_uidnext = row["uidnext"] if same_numbering else None
 
         known = {
             int(r["uid"]): r["flags"]
@@ -128,25 +207,26 @@ class FolderSync:
                 (folder_id, uidvalidity),
             )
         }
-        unchanged = (
-            row["uidvalidity"] == uidvalidity
-            and row["uidnext"] == uidnext
-            and highestmodseq is not None
-            and row["highestmodseq"] == highestmodseq
-        )
-        if unchanged:
+        if previous_modseq is not None and previous_uidnext is not None and self._qresync:
+            new_uids, gone = self._changes_by_qresync(
+                folder_id, uidvalidity, known, int(previous_uidnext), int(previous_modseq)
+            )
+        else:
+            unchanged = (
+                same_numbering
+                and row["uidnext"] == uidnext
+                and highestmodseq is not None
+                and row["highestmodseq"] == highestmodseq
+            )
             server_uids = set(known)  # nothing new, nothing changed: no need to list
             count = selected.get(b"EXISTS")
-            if count is not None and int(count) != len(known):
+            if not unchanged or (count is not None and int(count) != len(known)):
                 server_uids = set(self.client.search("ALL"))
-        else:
-            server_uids = set(self.client.search("ALL"))
-
-        new_uids = sorted(server_uids - set(known))
+            new_uids = sorted(server_uids - set(known))
+            if not unchanged:
+                self._update_flags(folder_id, uidvalidity, known, server_uids, previous_modseq)
+            gone = set(known) - server_uids
         self._download(folder_id, uidvalidity, new_uids)
-        if not unchanged:
-            self._update_flags(folder_id, uidvalidity, known, server_uids, row["highestmodseq"])
-        gone = set(known) - server_uids
         if gone:
             stamp = now_iso()
             self.db.execute("BEGIN IMMEDIATE")
@@ -164,8 +244,49 @@ class FolderSync:
         )
         return self.result
 
+    @property
+    def _qresync(self) -> bool:
+        return b"QRESYNC" in self.client.capabilities()
+
+    def _changes_by_qresync(
+        self,
+        folder_id: int,
+        uidvalidity: int,
+        known: dict[int, str],
+        previous_uidnext: int,
+        previous_modseq: int,
+    ) -> tuple[list[int], set[int]]:
+        """RFC 7162: one FETCH gives the flags changed and the UIDs expunged since the last
+        sync, so the folder is never listed in full. New UIDs are those from the last UIDNEXT
+        on (plus none already stored by an interrupted earlier run)."""
+        changed, vanished = changed_since(self.client, previous_modseq)
+        updates = [
+            (flags, folder_id, uidvalidity, uid)
+            for uid, flags in changed.items()
+            if uid in known and flags != known[uid]
+        ]
+        if updates:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.executemany(
+                "UPDATE copies SET flags=? WHERE folder_id=? AND uidvalidity=? AND uid=?", updates
+            )
+            self.db.execute("COMMIT")
+        self.result.changed = len(updates)
+        # "n:*" always names the highest UID, even when it is below n: filter.
+        recent = self.client.search(["UID", f"{previous_uidnext}:*"])
+        new_uids = sorted(uid for uid in recent if uid >= previous_uidnext and uid not in known)
+        return new_uids, vanished & set(known)
+
     def _uidvalidity_changed(self, folder_id: int, old: int, new: int) -> None:
         stamp = now_iso()
+        for row in self.db.execute(
+            "SELECT c.sha256, c.uid, m.size FROM copies c JOIN messages m USING (sha256) "
+            "WHERE c.folder_id=? AND c.uidvalidity=? AND c.expunged_at IS NULL",
+            (folder_id, old),
+        ):
+            self.remap.setdefault(int(row["size"]), []).append(
+                (row["sha256"], f"{old}/{row['uid']}")
+            )
         self.db.execute(
             "UPDATE copies SET expunged_at=? WHERE folder_id=? AND uidvalidity=? "
             "AND expunged_at IS NULL",
@@ -176,7 +297,8 @@ class FolderSync:
         )
         self.result.warnings.append(
             f"UIDVALIDITY changed from {old} to {new}: the folder was renumbered on the server; "
-            "earlier copies are kept (marked gone under their old UIDs) and the folder is re-read"
+            "copies already stored are re-mapped to their new UIDs without downloading them "
+            "again (same size and byte-identical header); the old numbering stays on record"
         )
 
     def _download(self, folder_id: int, uidvalidity: int, uids: Sequence[int]) -> None:
@@ -185,6 +307,10 @@ class FolderSync:
         self.progress(0, total)
         for chunk in _uid_ranges(uids):
             meta = self.client.fetch(chunk, [b"RFC822.SIZE", b"INTERNALDATE", b"FLAGS"])
+            if self.remap:
+                remapped = self._remap(folder_id, uidvalidity, chunk, meta)
+                done += len(remapped)
+                chunk = [uid for uid in chunk if uid not in remapped]
             batch: list[int] = []
             batch_bytes = 0
             for uid in chunk:
@@ -201,6 +327,103 @@ class FolderSync:
             if batch:
                 done += self._fetch_batch(folder_id, uidvalidity, batch, meta)
                 self.progress(done, total)
+
+    def _remap(
+        self, folder_id: int, uidvalidity: int, uids: Sequence[int], meta: dict[int, Any]
+    ) -> set[int]:
+        """After a UIDVALIDITY change: new UIDs whose message is already stored get a copy
+        row pointing at the stored bytes. Identity needs the same RFC822.SIZE and
+        byte-identical header and first 4 KB of body (so a message under 4 KB of body is
+        compared whole), fetched in one batch instead of the messages; never just a
+        Message-ID. The copy records ``remapped_from`` = ``old-uidvalidity/old-uid``."""
+        candidates = [
+            uid
+            for uid in uids
+            if uid in meta and int(meta[uid].get(b"RFC822.SIZE", -1) or 0) in self.remap
+        ]
+        if not candidates:
+            return set()
+        if self.cancel is not None:
+            self.cancel.check()
+        sample = f"BODY.PEEK[TEXT]<0.{REMAP_SAMPLE}>"
+        answers = self.client.fetch(candidates, [b"BODY.PEEK[HEADER]", sample.encode()])
+        matched: list[tuple[int, str, str]] = []
+        for uid in candidates:
+            answer = answers.get(uid) or {}
+            header = answer.get(b"BODY[HEADER]")
+            body_start = answer.get(b"BODY[TEXT]<0>")
+            if not header or body_start is None:
+                continue
+            self.result.bytes_downloaded += len(header) + len(body_start)
+            pool = self.remap[int(meta[uid][b"RFC822.SIZE"])]
+            for index, (sha256, old) in enumerate(pool):
+                stored = self.library.raw(sha256)
+                if stored.startswith(header + body_start):
+                    matched.append((uid, sha256, old))
+                    del pool[index]
+                    break
+        if not matched:
+            return set()
+        stamp = now_iso()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for uid, sha256, old in matched:
+                dated = self.db.execute(
+                    "SELECT date_ts FROM messages WHERE sha256=?", (sha256,)
+                ).fetchone()
+                self._insert_copy(
+                    self.db,
+                    sha256,
+                    dated["date_ts"],
+                    folder_id,
+                    uidvalidity,
+                    uid,
+                    meta[uid],
+                    stamp,
+                    remapped_from=old,
+                )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.result.new += len(matched)
+        self.result.remapped += len(matched)
+        return {uid for uid, _, _ in matched}
+
+    def _insert_copy(
+        self,
+        connection: sqlite3.Connection,
+        sha256: str,
+        date_ts: int | None,
+        folder_id: int,
+        uidvalidity: int,
+        uid: int,
+        facts: dict[bytes, Any],
+        stamp: str,
+        remapped_from: str | None = None,
+    ) -> int:
+        cursor = connection.execute(
+            "INSERT INTO copies(sha256, folder_id, kind, source_key, date_ts, uid, "
+            "uidvalidity, internaldate, flags, fetched_at, source_path, rfc822_size, "
+            "remapped_from) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(folder_id, source_key) DO NOTHING",
+            (
+                sha256,
+                folder_id,
+                "imap",
+                f"{uidvalidity}/{uid}",
+                date_ts,
+                uid,
+                uidvalidity,
+                iso_utc(facts.get(b"INTERNALDATE")),
+                flags_text(facts.get(b"FLAGS", ())),
+                stamp,
+                self.server,
+                facts.get(b"RFC822.SIZE"),
+                remapped_from,
+            ),
+        )
+        return int(cursor.rowcount)
 
     def _fetch_batch(
         self, folder_id: int, uidvalidity: int, uids: list[int], meta: dict[int, Any]
@@ -231,27 +454,9 @@ class FolderSync:
             for uid, _raw, summary, facts in records:
                 self.library.insert_message(connection, summary, stamp)
                 date_ts = int(summary.date.timestamp()) if summary.date else None
-                cursor = connection.execute(
-                    "INSERT INTO copies(sha256, folder_id, kind, source_key, date_ts, uid, "
-                    "uidvalidity, internaldate, flags, fetched_at, source_path, rfc822_size) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
-                    "ON CONFLICT(folder_id, source_key) DO NOTHING",
-                    (
-                        summary.sha256,
-                        folder_id,
-                        "imap",
-                        f"{uidvalidity}/{uid}",
-                        date_ts,
-                        uid,
-                        uidvalidity,
-                        iso_utc(facts.get(b"INTERNALDATE")),
-                        flags_text(facts.get(b"FLAGS", ())),
-                        stamp,
-                        self.server,
-                        facts.get(b"RFC822.SIZE"),
-                    ),
+                added += self._insert_copy(
+                    connection, summary.sha256, date_ts, folder_id, uidvalidity, uid, facts, stamp
                 )
-                added += cursor.rowcount
             return added
 
         added = self.library.store_batch([raw for _, raw, _, _ in records], rows)
@@ -301,16 +506,16 @@ def sync_account(
     cancel: CancelToken | None = None,
     connector: Connector = connect,
 ) -> SyncReport:
-    """Sync every folder (or ``only_folders``); one folder's failure does not stop the others."""
+    """Sync the account's chosen folders (all by default), or ``only_folders`` when given;
+    one folder's failure does not stop the others."""
     report = SyncReport(account.name)
     client, _info = connector(account, password)
     try:
-        client.normalise_times = False
-        if b"CONDSTORE" in client.capabilities():
-            client.enable("CONDSTORE")
+        prepare(client)
         folders = list_folders(client)
-        if only_folders:
-            wanted = set(only_folders)
+        chosen = only_folders or account.folders
+        if chosen is not None:
+            wanted = set(chosen)
             missing = wanted - {f.name for f in folders}
             for name in sorted(missing):
                 report.folders.append(FolderResult(name, error="no such folder on the server"))
@@ -363,7 +568,4 @@ def _reconnect(client: Any, account: Account, password: str, connector: Connecto
             new_client, _ = connector(account, password)
         except ServerUnreachable:
             return client  # the next folders will fail with their own error
-        new_client.normalise_times = False
-        if b"CONDSTORE" in new_client.capabilities():
-            new_client.enable("CONDSTORE")
-        return new_client
+        return prepare(new_client)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from app.errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -86,6 +86,10 @@ _MIGRATIONS: dict[int, str] = {
     ALTER TABLE copies ADD COLUMN rfc822_size INTEGER;
     ALTER TABLE folders ADD COLUMN delimiter TEXT;
     CREATE INDEX copies_folder_uid ON copies(folder_id, uidvalidity, uid);
+    """,
+    4: """
+    ALTER TABLE accounts ADD COLUMN folders TEXT;
+    ALTER TABLE copies ADD COLUMN remapped_from TEXT;
     """,
 }
 

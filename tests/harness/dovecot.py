@@ -92,6 +92,14 @@ class Dovecot:
         """Root Maildir of ``user``; its ``new``/``cur`` hold INBOX, ``.Sent`` etc. the rest."""
         return self.home(user) / "Maildir"
 
+    def renumber(self, user: str, folder: str) -> None:
+        """Make Dovecot give ``folder`` a new UIDVALIDITY and UIDs from 1, as a server does
+        after a restore or migration: drop its UID list and indexes (messages stay)."""
+        path = self.maildir(user) if folder == "INBOX" else self.maildir(user) / f".{folder}"
+        for name in os.listdir(path):
+            if name == "dovecot-uidlist" or name.startswith("dovecot.index"):
+                (path / name).unlink()
+
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self, attempts: int = 3) -> Dovecot:
         """Start Dovecot and wait until IMAP, IMAPS and LMTP greet; retry on port races."""

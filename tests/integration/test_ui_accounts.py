@@ -234,3 +234,36 @@ def test_an_insecure_account_puts_a_warning_banner_on_the_window(
     assert keyring_entries.get_password("mailproof", "ui-lab") is None
     dialog.close_button.click()
     qtbot.waitUntil(lambda: not window.insecure_banner.isVisible())
+
+
+def test_folder_chooser_lists_the_server_folders_and_keeps_the_choice(
+    qtbot, accounts, library, dovecot, keyring_entries
+) -> None:
+    editor = accounts.add()
+    fill(editor, dovecot, "ui-work", dovecot.users["alice"])
+    click_and_wait(qtbot, editor, editor.save_button)
+    accounts.select("ui-work")
+
+    chooser = accounts.choose_folders()
+    assert chooser is not None and chooser.busy()  # the server is asked in a worker
+    qtbot.waitUntil(lambda: not chooser.busy(), timeout=WORKER_TIMEOUT)
+    names = chooser.checked()
+    assert {"INBOX", "Sent", "Junk", "Trash", "BACKUP"} <= set(names)  # all ticked by default
+    for i in range(chooser.folder_list.count()):
+        item = chooser.folder_list.item(i)
+        if item.data(Qt.ItemDataRole.UserRole) in ("Junk", "Trash"):
+            item.setCheckState(Qt.CheckState.Unchecked)
+    qtbot.mouseClick(chooser.save_button, Qt.MouseButton.LeftButton)
+    saved = load_account(library.db, "ui-work")
+    assert saved.folders is not None
+    assert set(saved.folders) == set(names) - {"Junk", "Trash"}
+
+    edit = accounts.edit()  # editing the connection settings keeps the folder choice
+    assert edit is not None
+    click_and_wait(qtbot, edit, edit.save_button)
+    assert load_account(library.db, "ui-work").folders == saved.folders
+
+    again = accounts.choose_folders()
+    assert again is not None
+    qtbot.waitUntil(lambda: not again.busy(), timeout=WORKER_TIMEOUT)
+    assert set(again.checked()) == set(saved.folders)
