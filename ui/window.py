@@ -43,11 +43,13 @@ from app.tasks import CancelToken, Progress
 from ui.accounts import AccountsDialog
 from ui.models import MessageListModel
 from ui.reader import Banner, MessageView
+from ui.sync_panel import SyncPanel
 from ui.worker import Worker
 
 log = logging.getLogger(__name__)
 
 PROGRESS_DELAY_MS = 300
+PANEL_LINGER_MS = 5000  # the sync panel stays this long after a sync without problems
 LIST_REFRESH_MS = 500  # while an import runs, the list is refreshed at most twice a second
 FOLDER_ORDER = {
     "\\Inbox": 0,
@@ -71,6 +73,7 @@ class MainWindow(QMainWindow):
     ready = Signal()  # the first load finished and its first message is on screen (or none)
     synced = Signal()  # a sync run finished (its result is in the store)
     flags_changed = Signal()  # a flag change reached the server and the store
+    folder_progress = Signal(object)  # FolderProgress from a sync worker, to the sync panel
 
     def __init__(self, library: Library) -> None:
         super().__init__()
@@ -85,6 +88,8 @@ class MainWindow(QMainWindow):
         self._select_new_account = False
         self._sync_pending = False
         self._watchers: list[Worker] = []
+        self._folder_watcher: Worker | None = None
+        self._watched_folder_id: int | None = None
         self._watch_pool = QThreadPool(self)  # long-lived IDLE workers never starve the others
 
         # panes
@@ -134,6 +139,14 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.insecure_banner)
         layout.addWidget(self.error_banner)
         layout.addWidget(main, 1)
+        self.sync_panel = SyncPanel()
+        self.sync_panel.hide()
+        self.folder_progress.connect(self.sync_panel.update_folder)
+        layout.addWidget(self.sync_panel)
+        self._panel_timer = QTimer(self)
+        self._panel_timer.setSingleShot(True)
+        self._panel_timer.setInterval(PANEL_LINGER_MS)
+        self._panel_timer.timeout.connect(self.sync_panel.hide)
         self.setCentralWidget(central)
 
         self._build_toolbar()
@@ -259,6 +272,10 @@ class MainWindow(QMainWindow):
             self._sync_pending = True  # one sync at a time; run again when it ends
             return
         library = self.library
+        report_folder = self.folder_progress.emit  # a signal: safe to emit from the worker
+        self._panel_timer.stop()
+        self.sync_panel.start_over()
+        self.sync_panel.setVisible(folders is None)  # not for the IDLE-triggered INBOX syncs
 
         def job(progress: Progress, cancel: CancelToken) -> list[SyncReport]:
             accounts = [a for a in load_accounts(library.db) if names is None or a.name in names]
@@ -272,6 +289,7 @@ class MainWindow(QMainWindow):
                         password,
                         only_folders=folders,
                         progress=progress,
+                        on_folder=report_folder,
                         cancel=cancel,
                     )
                 )
@@ -290,6 +308,7 @@ class MainWindow(QMainWindow):
             self.error_banner.show_text("Sync problems: " + "; ".join(errors[:3]))
         else:
             self.error_banner.show_text("")
+            self._panel_timer.start()
         self.statusBar().showMessage(f"Sync finished: {new} new message(s)", 10000)
         self.synced.emit()
         if self._sync_pending:
@@ -333,37 +352,65 @@ class MainWindow(QMainWindow):
         self.flags_changed.emit()
 
     def start_watchers(self) -> None:
-        """IDLE on each account's INBOX while the window is open; new mail triggers a sync."""
+        """IDLE on each account's INBOX (and the selected IMAP folder) while the window is open;
+        a change triggers a sync of that folder."""
         self.stop_watchers()
         try:
             accounts = load_accounts(self.library.db)
         except MailproofError:
             return
-        self._watch_pool.setMaxThreadCount(max(1, len(accounts)))
-        for account in accounts:
+        self._watch_pool.setMaxThreadCount(len(accounts) + 1)
+        self._watchers = [self._watch(account, "INBOX") for account in accounts]
+        self._watch_selected_folder()
 
-            def job(progress: Progress, cancel: CancelToken, account: Account = account) -> None:
-                watch(
-                    account,
-                    secrets.get_password(account.name),
-                    "INBOX",
-                    on_change=lambda: progress(1, 0),
-                    cancel=cancel,
-                    on_status=log.info,
-                )
-
-            worker = Worker(job, f"Watching {account.name}")
-            worker.signals.progress.connect(
-                lambda _d, _t, name=account.name: self.sync_accounts([name], ["INBOX"])
+    def _watch(self, account: Account, folder: str) -> Worker:
+        def job(progress: Progress, cancel: CancelToken) -> None:
+            watch(
+                account,
+                secrets.get_password(account.name),
+                folder,
+                on_change=lambda: progress(1, 0),
+                cancel=cancel,
+                on_status=log.info,
             )
-            worker.signals.error.connect(lambda text: log.info("watch ended: %s", text))
-            self._watchers.append(worker)
-            worker.start(self._watch_pool)
+
+        worker = Worker(job, f"Watching {account.name}/{folder}")
+        worker.signals.progress.connect(lambda _d, _t: self.sync_accounts([account.name], [folder]))
+        worker.signals.error.connect(lambda text: log.info("watch ended: %s", text))
+        worker.start(self._watch_pool)
+        return worker
+
+    def _watch_selected_folder(self) -> None:
+        """IDLE on the selected folder too when it is an IMAP folder other than INBOX."""
+        folder_id = self.model.folder_id
+        if self._folder_watcher is not None and self._watched_folder_id == folder_id:
+            return  # the folder pane was only redrawn
+        if self._folder_watcher is not None:
+            self._folder_watcher.cancel()
+            self._folder_watcher = None
+        self._watched_folder_id = folder_id
+        if not self._watchers or folder_id is None:
+            return  # watching is off (no accounts, or the window is closing)
+        where = self.library.imap_folder(folder_id)
+        if where is None or where[1].upper() == "INBOX":
+            return
+        try:
+            account = load_account(self.library.db, where[0])
+        except MailproofError:
+            return  # the account was removed; its folders stay as evidence
+        self._folder_watcher = self._watch(account, where[1])
+
+    @property
+    def watched(self) -> list[str]:
+        """What is being watched now, ``account/folder`` (for the status bar and tests)."""
+        workers = [*self._watchers, *([self._folder_watcher] if self._folder_watcher else [])]
+        return [w.name.removeprefix("Watching ") for w in workers]
 
     def stop_watchers(self) -> None:
-        for worker in self._watchers:
+        for worker in [*self._watchers, *([self._folder_watcher] if self._folder_watcher else [])]:
             worker.cancel()
         self._watchers = []
+        self._folder_watcher = None
 
     def refresh_account_warnings(self) -> None:
         """The permanent banner naming every account that allows insecure connections."""
@@ -476,6 +523,7 @@ class MainWindow(QMainWindow):
         self._maybe_ready()
 
     def _job_cancelled(self) -> None:
+        self._panel_timer.start()
         self._loading_source = False
         self.statusBar().showMessage("Cancelled; messages read before the cancel are kept.", 10000)
         self.reload_folders()
@@ -541,6 +589,7 @@ class MainWindow(QMainWindow):
     def _folder_changed(self, current: QTreeWidgetItem | None, _previous: Any) -> None:
         folder_id = current.data(0, Qt.ItemDataRole.UserRole) if current else None
         self.model.set_folder(int(folder_id) if folder_id is not None else None)
+        self._watch_selected_folder()
         self.reader.clear()
         if self.model.rowCount():
             self.table.selectRow(0)

@@ -53,6 +53,27 @@ class FolderResult:
         return {k: v for k, v in asdict(self).items() if k not in optional or v}
 
 
+@dataclass(frozen=True)
+class FolderProgress:
+    """Where one folder's sync stands, for a progress bar per folder (messages and bytes)."""
+
+    account: str
+    folder: str
+    state: str  # "waiting" | "syncing" | "done" | "failed"
+    messages_done: int = 0
+    messages_total: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+    error: str | None = None
+
+
+FolderProgressCallback = Callable[[FolderProgress], None]
+
+
+def _no_folder_progress(_progress: FolderProgress) -> None:
+    """The default: report nothing."""
+
+
 @dataclass
 class SyncReport:
     account: str
@@ -134,13 +155,16 @@ class FolderSync:
         folder: RemoteFolder,
         progress: Progress,
         cancel: CancelToken | None,
+        on_folder: FolderProgressCallback = _no_folder_progress,
     ) -> None:
         self.library = library
         self.account = account
         self.client = client
         self.folder = folder
         self.progress = progress
+        self.on_folder = on_folder
         self.cancel = cancel
+        self._bytes_total = 0
         self.result = FolderResult(folder.name)
         self.server = f"imap://{account.user}@{account.host}:{account.port}"
         # After a UIDVALIDITY change: size → [(sha256, "old-uidvalidity/old-uid")] of the
@@ -298,15 +322,37 @@ class FolderSync:
         self.result.warnings.append(
             f"UIDVALIDITY changed from {old} to {new}: the folder was renumbered on the server; "
             "copies already stored are re-mapped to their new UIDs without downloading them "
-            "again (same size and byte-identical header); the old numbering stays on record"
+            "again (same size, byte-identical header and first 4 KB of body); the old "
+            "numbering stays on record"
+        )
+
+    def report(self, state: str, done: int = 0, total: int = 0) -> None:
+        self.on_folder(
+            FolderProgress(
+                self.account.name,
+                self.folder.name,
+                state,
+                done,
+                total,
+                self.result.bytes_downloaded,
+                self._bytes_total,
+            )
         )
 
     def _download(self, folder_id: int, uidvalidity: int, uids: Sequence[int]) -> None:
         total = len(uids)
         done = 0
+        # Sizes first (a few bytes per message), so the byte total is known from the start.
+        metas = [
+            (chunk, self.client.fetch(chunk, [b"RFC822.SIZE", b"INTERNALDATE", b"FLAGS"]))
+            for chunk in _uid_ranges(uids)
+        ]
+        self._bytes_total = sum(
+            int(facts.get(b"RFC822.SIZE", 0) or 0) for _, meta in metas for facts in meta.values()
+        )
         self.progress(0, total)
-        for chunk in _uid_ranges(uids):
-            meta = self.client.fetch(chunk, [b"RFC822.SIZE", b"INTERNALDATE", b"FLAGS"])
+        self.report("syncing", 0, total)
+        for chunk, meta in metas:
             if self.remap:
                 remapped = self._remap(folder_id, uidvalidity, chunk, meta)
                 done += len(remapped)
@@ -321,12 +367,14 @@ class FolderSync:
                 if batch and (batch_bytes + size > BATCH_BYTES or len(batch) >= BATCH_MESSAGES):
                     done += self._fetch_batch(folder_id, uidvalidity, batch, meta)
                     self.progress(done, total)
+                    self.report("syncing", done, total)
                     batch, batch_bytes = [], 0
                 batch.append(uid)
                 batch_bytes += size
             if batch:
                 done += self._fetch_batch(folder_id, uidvalidity, batch, meta)
                 self.progress(done, total)
+                self.report("syncing", done, total)
 
     def _remap(
         self, folder_id: int, uidvalidity: int, uids: Sequence[int], meta: dict[int, Any]
@@ -503,11 +551,13 @@ def sync_account(
     *,
     only_folders: Sequence[str] | None = None,
     progress: Progress = no_progress,
+    on_folder: FolderProgressCallback = _no_folder_progress,
     cancel: CancelToken | None = None,
     connector: Connector = connect,
 ) -> SyncReport:
     """Sync the account's chosen folders (all by default), or ``only_folders`` when given;
-    one folder's failure does not stop the others."""
+    one folder's failure does not stop the others. ``progress`` counts the messages of the
+    folder being synced; ``on_folder`` gets each folder's state, messages and bytes."""
     report = SyncReport(account.name)
     client, _info = connector(account, password)
     try:
@@ -519,22 +569,29 @@ def sync_account(
             missing = wanted - {f.name for f in folders}
             for name in sorted(missing):
                 report.folders.append(FolderResult(name, error="no such folder on the server"))
+                on_folder(FolderProgress(account.name, name, "failed", error="not on the server"))
             folders = [f for f in folders if f.name in wanted]
         for folder in folders:
+            on_folder(FolderProgress(account.name, folder.name, "waiting"))
+        for folder in folders:
+            job = FolderSync(library, account, client, folder, progress, cancel, on_folder)
             try:
-                report.folders.append(
-                    FolderSync(library, account, client, folder, progress, cancel).run()
-                )
+                result = job.run()
             except Cancelled:
                 raise
             except (TimeoutError, IMAPClientError, OSError, ssl.SSLError) as err:
                 log.info("sync of %s/%s failed", account.name, folder.name, exc_info=True)
-                report.folders.append(FolderResult(folder.name, error=_describe(err)))
+                result = FolderResult(folder.name, error=_describe(err))
                 _rollback(library)
                 client = _reconnect(client, account, password, connector)
             except MailproofError as err:
-                report.folders.append(FolderResult(folder.name, error=str(err)))
+                result = FolderResult(folder.name, error=str(err))
                 _rollback(library)
+            report.folders.append(result)
+            if result.error:
+                on_folder(FolderProgress(account.name, folder.name, "failed", error=result.error))
+            else:
+                job.report("done", result.new, result.new)
     finally:
         try:
             client.logout()

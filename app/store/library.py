@@ -479,6 +479,13 @@ class Library:
         ).fetchone()
         return int(row["id"]) if row else None
 
+    def imap_folder(self, folder_id: int) -> tuple[str, str] | None:
+        """``(account, folder name)`` when the folder was synced from IMAP, else None."""
+        row = self.db.execute(
+            "SELECT account, name FROM folders WHERE id=? AND source_kind='imap'", (folder_id,)
+        ).fetchone()
+        return (str(row["account"]), str(row["name"])) if row else None
+
     def folder_copies(self, folder_id: int) -> list[sqlite3.Row]:
         """Every copy ever seen in a folder (expunged ones too), oldest UID first."""
         return self.db.execute(

@@ -83,6 +83,19 @@ def test_sync_from_the_window_fills_the_folder_pane(qtbot, window: MainWindow) -
     assert window.model.rowCount() == 3
     assert not window.error_banner.isVisible()
 
+    # one progress bar per folder, in messages and bytes
+    panel = window.sync_panel
+    assert panel.isVisible()
+    inbox_bar = panel.bar("ward", "INBOX")
+    assert inbox_bar is not None and inbox_bar.format() == "3 / 3 messages"
+    assert inbox_bar.value() == inbox_bar.maximum()
+    inbox_bytes = sum(len(raw(f"inbox-{i}")) for i in range(3))
+    assert panel.status_text("ward", "INBOX") == f"done — {inbox_bytes / 1000:.0f} KB of " + (
+        f"{inbox_bytes / 1000:.0f} KB"
+    )
+    assert panel.bar("ward", "BACKUP").format() == "1 / 1 messages"
+    assert panel.status_text("ward", "Trash") == "done"  # empty folders are listed too
+
 
 def test_new_mail_arrives_by_idle_while_the_window_is_open(
     qtbot, window: MainWindow, server: Dovecot
@@ -98,6 +111,33 @@ def test_new_mail_arrives_by_idle_while_the_window_is_open(
     qtbot.waitUntil(lambda: window.model.total == 4, timeout=5000)
     subjects = [window.model.rows[r].subject for r in range(window.model.rowCount())]
     assert "arrived-by-idle" in subjects
+
+
+def test_the_selected_imap_folder_is_watched_too(
+    qtbot, window: MainWindow, server: Dovecot
+) -> None:
+    with qtbot.waitSignal(window.synced, timeout=30000):
+        window.sync_accounts()
+    window.start_watchers()
+    assert window.watched == ["ward/INBOX"]
+    window.folders.setCurrentItem(folder_item(window, "ward", "BACKUP"))
+    assert window.watched == ["ward/INBOX", "ward/BACKUP"]
+    qtbot.wait(500)  # the watcher logs in and starts IDLE
+    client = IMAPClient(
+        server.host,
+        port=server.imaps_port,
+        ssl_context=ssl.create_default_context(cafile=str(server.ca_pem)),
+    )
+    client.login(USER, PASSWORD)
+    with qtbot.waitSignal(window.synced, timeout=20000):
+        client.append("BACKUP", raw("backup-by-idle"))
+    client.logout()
+    qtbot.waitUntil(lambda: window.model.total == 2, timeout=5000)
+    subjects = [window.model.rows[r].subject for r in range(window.model.rowCount())]
+    assert "backup-by-idle" in subjects
+    assert window.watched == ["ward/INBOX", "ward/BACKUP"]  # not restarted by the redraw
+    window.folders.setCurrentItem(folder_item(window, "ward", "INBOX"))
+    assert window.watched == ["ward/INBOX"]
 
 
 def server_flags(server: Dovecot, subject: str) -> set[bytes]:
