@@ -121,6 +121,28 @@ def build_parser() -> argparse.ArgumentParser:
     choice.add_argument("--all", action="store_true", help="sync every folder (the default)")
     folders_cmd.add_argument("--json", action="store_true", help="one JSON object per folder")
 
+    keyring_cmd = commands.add_parser(
+        "keyring", help="where passwords are kept: the OS keyring or an encrypted file"
+    )
+    keyring_commands = keyring_cmd.add_subparsers(
+        dest="keyring_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    status = keyring_commands.add_parser("status", help="which keyring holds the secrets")
+    status.add_argument("--json", action="store_true")
+    use_file = keyring_commands.add_parser(
+        "use-file",
+        help="keep secrets in an encrypted file protected by a master password "
+        "(when no OS keyring is usable)",
+    )
+    use_file.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the master password from standard input (else asked twice without echo)",
+    )
+    use_file.add_argument("--json", action="store_true")
+    use_os = keyring_commands.add_parser("use-os", help="go back to the OS keyring")
+    use_os.add_argument("--json", action="store_true")
+
     sync = commands.add_parser("sync", help="download new mail from IMAP accounts into the store")
     sync.add_argument("name", nargs="?", help="the account (default: every account)")
     sync.add_argument("--folder", action="append", metavar="F", help="only this folder (repeat)")
@@ -442,6 +464,53 @@ def _account_folders(
     return EXIT_OK
 
 
+def cmd_keyring(args: argparse.Namespace, out: TextIO) -> int:
+    action = args.keyring_command
+    if action == "use-file":
+        if args.password_stdin:
+            master = sys.stdin.readline().rstrip("\r\n")
+        elif sys.stdin.isatty():
+            master = getpass.getpass("Master password for Mailproof's encrypted keyring: ")
+            is_new = not secrets.file_keyring_path().exists()  # else checked against the file
+            if is_new and getpass.getpass("The same again: ") != master:
+                raise BadInput("the two master passwords differ; nothing was changed")
+        else:
+            raise BadInput("no terminal to ask for the master password: use --password-stdin")
+        path = secrets.use_file_keyring(master)
+        result: dict[str, Any] = {"backend": "encrypted-file", "path": str(path)}
+        text = (
+            f"secrets are now kept in {path}, encrypted with the master password; it is asked "
+            f"for when needed (or read from {secrets.ENV_MASTER}). Add the accounts' passwords "
+            "again with `mailproof account add`"
+        )
+    elif action == "use-os":
+        secrets.use_os_keyring()
+        result = {"backend": "os"}
+        text = "secrets are kept in the OS keyring again (the encrypted file is left as it was)"
+    else:
+        result = secrets.describe()
+        if result["usable"]:
+            where = result.get("path") or result["backend"]
+            text = f"secrets are kept in {where}"
+        else:
+            text = f"no usable keyring: {result['error']}"
+    out.write((json.dumps(result) if args.json else text) + "\n")
+    return EXIT_OK if result.get("usable", True) else EXIT_ENVIRONMENT
+
+
+def _ask_master_password() -> str:
+    """The CLI's source of the encrypted keyring's master password."""
+    from_env = os.environ.get(secrets.ENV_MASTER)
+    if from_env:
+        return from_env
+    if sys.stdin.isatty():
+        return getpass.getpass("Master password of Mailproof's encrypted keyring: ")
+    raise secrets.KeyringUnavailable(
+        f"the encrypted keyring is locked and there is no terminal to ask for its master "
+        f"password: set {secrets.ENV_MASTER}"
+    )
+
+
 def _stderr_progress(label: str) -> Callable[[int, int], None]:
     if not sys.stderr.isatty():
         return lambda done, total: None
@@ -531,6 +600,7 @@ COMMANDS = {
     "account": cmd_account,
     "sync": cmd_sync,
     "flag": cmd_flag,
+    "keyring": cmd_keyring,
 }
 
 
@@ -555,6 +625,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args.debug)
+    secrets.set_master_password_source(_ask_master_password)
     try:
         if args.command in (None, "open", "screenshot"):
             return _window(args)

@@ -1,20 +1,34 @@
-"""Passwords and keys in the OS keyring (``keyring``): never in config, logs or SQLite."""
+"""Passwords and keys in the OS keyring (``keyring``): never in config, logs or SQLite.
+
+Where no OS keyring is usable, the user may choose instead an encrypted file keyring
+(``keyrings.cryptfile``: Argon2id key derivation, AES-GCM per entry) protected by a master
+password that is asked for, never stored. Plaintext backends are always refused.
+"""
 
 from __future__ import annotations
+
+import configparser
+import threading
+from collections.abc import Callable
+from pathlib import Path
 
 import keyring
 import keyring.errors
 from keyring.backend import KeyringBackend
+from keyrings.cryptfile.cryptfile import CryptFileKeyring
 
-from app.errors import EnvironmentUnavailable, MailproofError
+from app.config import data_home
+from app.errors import BadInput, EnvironmentUnavailable, MailproofError
+from app.store.atomic import write_atomic
 
 SERVICE = "mailproof"
+FILE_CHOICE = "encrypted-file"
+ENV_MASTER = "MAILPROOF_MASTER_PASSWORD"
 
 _GUIDANCE = (
     "unlock or install an OS keyring (GNOME Keyring or KWallet via Secret Service, the macOS "
-    "Keychain, the Windows Credential Locker), or choose the encrypted file keyring protected "
-    "by a master password: pip install keyrings.cryptfile and set "
-    "PYTHON_KEYRING_BACKEND=keyrings.cryptfile.cryptfile.CryptFileKeyring"
+    "Keychain, the Windows Credential Locker), or keep the secrets in an encrypted file "
+    "protected by a master password: `mailproof keyring use-file`"
 )
 
 
@@ -26,8 +40,128 @@ class PasswordMissing(MailproofError):
     """The keyring holds no password for an account."""
 
 
+class MasterPasswordWrong(MailproofError):
+    """The master password does not open the encrypted file keyring (exit 1)."""
+
+    exit_code = 1
+
+
+MasterPasswordSource = Callable[[], str]
+_lock = threading.Lock()
+_unlocked: CryptFileKeyring | None = None
+_master_source: MasterPasswordSource | None = None
+
+
+def _choice_path() -> Path:
+    return data_home() / "keyring-choice"
+
+
+def file_keyring_path() -> Path:
+    return data_home() / "keyring" / "secrets.cfg"
+
+
+def file_keyring_chosen() -> bool:
+    try:
+        return _choice_path().read_text(encoding="utf-8").strip() == FILE_CHOICE
+    except FileNotFoundError:
+        return False
+
+
+def set_master_password_source(source: MasterPasswordSource | None) -> None:
+    """Who is asked for the master password when the file keyring must be opened: the CLI
+    asks on the terminal (or reads ``MAILPROOF_MASTER_PASSWORD``), the window shows a dialog."""
+    global _master_source
+    _master_source = source
+
+
+def _open_file_keyring(master: str) -> CryptFileKeyring:
+    if not master.strip():
+        raise BadInput("the master password is empty")
+    store = CryptFileKeyring()
+    store.file_path = str(file_keyring_path())
+    try:
+        store.keyring_key = master  # creates the file, or checks the password against it
+    except ValueError as err:
+        raise MasterPasswordWrong(
+            f"the master password does not open the encrypted keyring {file_keyring_path()}"
+        ) from err
+    return store
+
+
+def unlock(master: str) -> None:
+    """Open the chosen encrypted file keyring for this process."""
+    global _unlocked
+    store = _open_file_keyring(master)
+    with _lock:
+        _unlocked = store
+
+
+def lock() -> None:
+    global _unlocked
+    with _lock:
+        _unlocked = None
+
+
+def is_locked() -> bool:
+    return file_keyring_chosen() and _unlocked is None
+
+
+def use_file_keyring(master: str) -> Path:
+    """Choose the encrypted file keyring; create it with ``master`` (or open an existing one
+    with it). Passwords already in the OS keyring are not moved: add the accounts again."""
+    path = file_keyring_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    unlock(master)
+    path.chmod(0o600)
+    write_atomic(_choice_path(), (FILE_CHOICE + "\n").encode())
+    return path
+
+
+def use_os_keyring() -> None:
+    """Go back to the OS keyring; the encrypted file stays (and stays encrypted)."""
+    lock()
+    _choice_path().unlink(missing_ok=True)
+
+
+def describe() -> dict[str, object]:
+    """What holds the secrets now, for `mailproof keyring status`."""
+    if file_keyring_chosen():
+        return {
+            "backend": "encrypted-file",
+            "path": str(file_keyring_path()),
+            "locked": _unlocked is None,
+            "usable": True,
+        }
+    try:
+        chosen = backend()
+    except KeyringUnavailable as err:
+        return {"backend": None, "usable": False, "error": str(err)}
+    return {"backend": f"{type(chosen).__module__}.{type(chosen).__name__}", "usable": True}
+
+
+def _file_backend() -> KeyringBackend:
+    with _lock:
+        if _unlocked is not None:
+            opened: KeyringBackend = _unlocked
+            return opened
+    if _master_source is None:
+        raise KeyringUnavailable(
+            f"the encrypted keyring {file_keyring_path()} is locked: give its master password "
+            f"(asked in a terminal, or set {ENV_MASTER})"
+        )
+    unlock(_master_source())
+    with _lock:
+        if _unlocked is None:
+            raise KeyringUnavailable("the encrypted keyring was locked again while opening it")
+        store: KeyringBackend = _unlocked
+    return store
+
+
 def backend() -> KeyringBackend:
     """The keyring in use; refuse the ones that would keep secrets in plain text or nowhere."""
+    if file_keyring_chosen():
+        return _file_backend()
     chosen = keyring.get_keyring()
     name = f"{type(chosen).__module__}.{type(chosen).__name__}"
     lowered = name.lower()
@@ -49,7 +183,7 @@ def _call(action: str, function: object, *args: str) -> object:
         ) from err
     except keyring.errors.PasswordDeleteError:
         return None
-    except (keyring.errors.KeyringError, RuntimeError) as err:
+    except (keyring.errors.KeyringError, RuntimeError, ValueError, configparser.Error) as err:
         raise KeyringUnavailable(f"the keyring failed to {action}: {err}; {_GUIDANCE}") from err
 
 

@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from app import secrets
 from app.config import data_home, demo_archive, resources_dir
 from app.errors import MailproofError
 from app.sources import open_source
@@ -38,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
 
     from ui.window import MainWindow
 
+    # No terminal prompts from worker threads: the window asks in a dialog (unlock_keyring).
+    secrets.set_master_password_source(_master_from_environment)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Mailproof")
     app.setOrganizationName("Mailproof")
@@ -87,8 +90,20 @@ def run(args: argparse.Namespace) -> int:
     window.show()
     if target is not None:
         window.open_path(target)
-    window.start_watchers()  # IDLE on each account's INBOX while the window is open
+    if secrets.is_locked() and not os.environ.get(secrets.ENV_MASTER):
+        window.unlock_keyring()  # asks for the master password, then starts the watchers
+    else:
+        window.start_watchers()  # IDLE on each account's INBOX while the window is open
     return int(app.exec())
+
+
+def _master_from_environment() -> str:
+    value = os.environ.get(secrets.ENV_MASTER)
+    if not value:
+        raise secrets.KeyringUnavailable(
+            "the encrypted keyring is locked: unlock it with File → Unlock keyring…"
+        )
+    return value
 
 
 def _default_source(library: Library) -> Path | None:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
     ready = Signal()  # the first load finished and its first message is on screen (or none)
     synced = Signal()  # a sync run finished (its result is in the store)
     flags_changed = Signal()  # a flag change reached the server and the store
+    keyring_unlocked = Signal()  # the master password opened the encrypted file keyring
     folder_progress = Signal(object)  # FolderProgress from a sync worker, to the sync panel
 
     def __init__(self, library: Library) -> None:
@@ -189,6 +191,7 @@ class MainWindow(QMainWindow):
         open_file.triggered.connect(self._ask_open_file)
         file_menu.addSeparator()
         file_menu.addAction("Accounts…").triggered.connect(self.open_accounts)
+        file_menu.addAction("Unlock keyring…").triggered.connect(lambda: self.unlock_keyring())
         file_menu.addAction(self.sync_action)
         file_menu.addSeparator()
         quit_action = file_menu.addAction("Quit")
@@ -411,6 +414,46 @@ class MainWindow(QMainWindow):
             worker.cancel()
         self._watchers = []
         self._folder_watcher = None
+
+    def unlock_keyring(self, master: str | None = None) -> None:
+        """Ask for the encrypted keyring's master password; check it in a worker (Argon2 takes
+        a moment), then start watching the accounts."""
+        if not secrets.is_locked():
+            self.start_watchers()
+            return
+        if master is None:
+            text, ok = QInputDialog.getText(
+                self,
+                "Unlock keyring",
+                "Master password of Mailproof's encrypted keyring\n"
+                f"({secrets.file_keyring_path()}):",
+                QLineEdit.EchoMode.Password,
+            )
+            if not ok:
+                self.error_banner.show_text(
+                    "The encrypted keyring is locked: IMAP accounts cannot sync until it is "
+                    "unlocked (File → Unlock keyring…)."
+                )
+                return
+            master = text
+
+        def job(_progress: Progress, _cancel: CancelToken) -> bool:
+            secrets.unlock(master)
+            return True
+
+        worker = Worker(job, "Unlocking the keyring")
+        worker.signals.result.connect(lambda _ok: self._keyring_unlocked())
+        worker.signals.error.connect(
+            lambda text: self.error_banner.show_text(f"The keyring stays locked: {text}")
+        )
+        self.statusBar().showMessage("Unlocking the keyring…")
+        worker.start()
+
+    def _keyring_unlocked(self) -> None:
+        self.error_banner.show_text("")
+        self.statusBar().showMessage("Keyring unlocked", 5000)
+        self.keyring_unlocked.emit()
+        self.start_watchers()
 
     def refresh_account_warnings(self) -> None:
         """The permanent banner naming every account that allows insecure connections."""

@@ -240,7 +240,8 @@ def test_cli_without_a_usable_keyring_says_so_and_stores_nothing(
         env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
     )
     assert result.returncode == 3
-    assert "no OS keyring is usable" in result.stderr and "keyrings.cryptfile" in result.stderr
+    assert "no OS keyring is usable" in result.stderr
+    assert "mailproof keyring use-file" in result.stderr
     assert "Traceback" not in result.stderr
     assert run(home, "account", "list").stdout == ""
 
