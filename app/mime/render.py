@@ -92,6 +92,22 @@ def decode_part_text(part: Message, warnings: list[str]) -> str:
         return data.decode(charset, errors="replace")
 
 
+def _has_raw_8bit(value: str) -> bool:
+    """The parser keeps undeclared 8-bit header bytes as surrogate escapes (U+DC80–U+DCFF)."""
+    return any("\udc80" <= char <= "\udcff" for char in value)
+
+
+def _from_raw_8bit(value: str) -> str:
+    """A header sent as raw 8-bit bytes (no RFC 2047): UTF-8 if it is, else Windows-1252 —
+    what mail clients do — instead of replacement marks; encoded-words are still decoded."""
+    data = value.encode("utf-8", "surrogateescape")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    return decode_text(text)
+
+
 def _header_value(message: Message, name: str, raw_value: Any, warnings: list[str]) -> str:
     try:
         return " ".join(str(raw_value).split())
@@ -100,13 +116,24 @@ def _header_value(message: Message, name: str, raw_value: Any, warnings: list[st
         return decode_text(str(message.get(name, "")))
 
 
+def _shown(message: Message, raw_values: dict[str, Any], name: str, warnings: list[str]) -> str:
+    raw_value = raw_values.get(name)
+    if isinstance(raw_value, str) and _has_raw_8bit(raw_value):
+        return _from_raw_8bit(raw_value)
+    return _header_value(message, name, message.get(name, ""), warnings)
+
+
 def render(raw: bytes) -> RenderedMessage:
     """Parse ``raw`` with ``policy.default`` and build what a reader pane shows."""
     message = message_from_bytes(strip_bom(raw), policy=default)
     warnings: list[str] = []
     headers: list[tuple[str, str]] = []
-    for name, value in message.items():
-        headers.append((name, _header_value(message, name, value, warnings)))
+    raw_values = dict(message.raw_items())
+    for (name, value), (_name, source) in zip(message.items(), message.raw_items(), strict=True):
+        shown = (
+            _from_raw_8bit(source) if isinstance(source, str) and _has_raw_8bit(source) else None
+        )
+        headers.append((name, shown or _header_value(message, name, value, warnings)))
 
     plain: list[str] = []
     html_parts: list[str] = []
@@ -154,10 +181,10 @@ def render(raw: bytes) -> RenderedMessage:
     text = "\n\n".join(plain) if plain else (html_to_text(html) if html else "")
     return RenderedMessage(
         headers=tuple(headers),
-        subject=decode_text(message.get("Subject", "")),
-        from_=_header_value(message, "From", message.get("From", ""), warnings),
-        to=_header_value(message, "To", message.get("To", ""), warnings),
-        cc=_header_value(message, "Cc", message.get("Cc", ""), warnings),
+        subject=_shown(message, raw_values, "Subject", warnings),
+        from_=_shown(message, raw_values, "From", warnings),
+        to=_shown(message, raw_values, "To", warnings),
+        cc=_shown(message, raw_values, "Cc", warnings),
         date=str(message.get("Date", "")),
         text=text,
         html=html,

@@ -281,3 +281,24 @@ def test_raw_8bit_headers_are_read_as_utf8_or_else_windows_1252() -> None:
     assert summarize(utf8).from_[0].name == "Jürgen Müller"
     legacy = "Subject: Größe – alt\r\n\r\nx\r\n".encode("cp1252")
     assert summarize(legacy).subject == "Größe – alt"
+
+
+def test_the_reader_shows_raw_8bit_headers_like_the_summary_does() -> None:
+    raw = (
+        "From: Jürgen Müller <jm@clinic.example>\r\n".encode()
+        + "Subject: Größe – alt\r\n".encode("cp1252")
+        + b"To: =?utf-8?q?Gr=C3=BC=C3=9Fe?= <g@clinic.example>\r\n"
+        + b"Received: from a by b; Tue, 5 Mar 2024 10:00:00 +0100\r\n"
+        + b"Received: from c by d; Tue, 5 Mar 2024 09:59:00 +0100\r\n\r\nx\r\n"
+    )
+    rendered = render(raw)
+    assert rendered.from_ == "Jürgen Müller <jm@clinic.example>"
+    assert rendered.subject == "Größe – alt"
+    assert rendered.to == "Grüße <g@clinic.example>"
+    assert rendered.header("Subject") == "Größe – alt"
+    assert "\N{REPLACEMENT CHARACTER}" not in str(rendered.headers)
+    received = [value for name, value in rendered.headers if name == "Received"]
+    assert received == [
+        "from a by b; Tue, 5 Mar 2024 10:00:00 +0100",
+        "from c by d; Tue, 5 Mar 2024 09:59:00 +0100",
+    ]
