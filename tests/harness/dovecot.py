@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import smtplib
 import socket
 import ssl
@@ -14,6 +15,7 @@ from pathlib import Path
 from tests.harness._process import (
     banner_probe,
     free_ports,
+    kill_group,
     logs_tail,
     make_traversable,
     require_binary,
@@ -101,12 +103,16 @@ class Dovecot:
                 (path / name).unlink()
 
     # -- lifecycle ---------------------------------------------------------------------------
-    def start(self, attempts: int = 3) -> Dovecot:
-        """Start Dovecot and wait until IMAP, IMAPS and LMTP greet; retry on port races."""
+    def start(self, attempts: int = 3, same_ports: bool = False) -> Dovecot:
+        """Start Dovecot and wait until IMAP, IMAPS and LMTP greet; retry on port races.
+
+        ``same_ports``: a restart on the ports of the last run (clients keep their settings).
+        """
         make_traversable(self.workdir)
         last: RuntimeError | None = None
         for _ in range(attempts):
-            self.imap_port, self.imaps_port, self.lmtp_port = free_ports(3, self.host)
+            if not (same_ports and self.imap_port):
+                self.imap_port, self.imaps_port, self.lmtp_port = free_ports(3, self.host)
             self._write_config()
             self._proc = start_group(
                 [self._binary, "-F", "-c", str(self.conf_path)], self.stderr_path
@@ -148,6 +154,15 @@ class Dovecot:
         """Stop the master and every child (process-group kill); idempotent."""
         if self._proc is None:
             return
+        stop_group(self._proc.pid, self._proc)
+        self._proc = None
+
+    def crash(self) -> None:
+        """Kill the master and every child at once (SIGKILL), as a power cut or OOM kill does:
+        open connections drop mid-response."""
+        if self._proc is None:
+            return
+        kill_group(self._proc.pid, signal.SIGKILL)
         stop_group(self._proc.pid, self._proc)
         self._proc = None
 

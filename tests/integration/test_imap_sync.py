@@ -351,6 +351,39 @@ def test_connection_cut_mid_fetch_is_a_folder_error_and_the_next_sync_completes(
     assert len(uids) == total == len(set(uids))
 
 
+def test_dovecot_killed_mid_sync_and_restarted_then_resync_completes_exactly(
+    server: Dovecot, tmp_path: Path, secret_keyring
+) -> None:
+    total = 1500
+    home = tmp_path / "home"
+    process = start_sync_of_a_big_backup(server, home, total, extra={"Trash": 2})
+    server.crash()  # the whole server goes away mid-FETCH
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1, stderr
+    assert "Traceback" not in stderr and "internal error" not in stderr
+    folders = by_folder(json.loads(stdout))
+    assert "connection" in folders["BACKUP"]["error"]
+    assert folders["Trash"]["error"]  # no server to reconnect to: said, not hidden
+    db = store(home)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    partial = db.execute("SELECT COUNT(*) FROM copies").fetchone()[0]
+    assert 0 < partial < total
+
+    server.start(same_ports=True)
+    report = by_folder(sync(home))
+    assert report["BACKUP"]["error"] is None and report["Trash"]["new"] == 2
+    assert report["BACKUP"]["new"] == total - partial
+    expected = server_bytes(server, "BACKUP")
+    rows = store(home).execute(
+        "SELECT c.uid, c.sha256 FROM copies c JOIN folders f ON f.id=c.folder_id "
+        "WHERE f.name='BACKUP'"
+    ).fetchall()
+    assert len(rows) == total == len({r["uid"] for r in rows})
+    assert {r["uid"]: r["sha256"] for r in rows} == {
+        uid: hashlib.sha256(raw).hexdigest() for uid, raw in expected.items()
+    }
+
+
 def test_odd_folder_names_8bit_headers_and_a_60_mb_message_sync_cleanly(
     server: Dovecot, tmp_path: Path, secret_keyring
 ) -> None:
