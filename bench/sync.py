@@ -271,8 +271,19 @@ def child_main(profile_to: str | None) -> None:
 
     client_class = imapclient_module.IMAPClient
     timed(client_class, "fetch", fetch_label)
-    timed(client_class, "search", lambda *a, **k: "IMAP UID SEARCH ALL")
-    timed(client_class, "select_folder", lambda *a, **k: "IMAP SELECT")
+    timed(
+        client_class,
+        "search",
+        lambda _self, criteria="ALL", *a, **k: (
+            "IMAP UID SEARCH ALL" if criteria in ("ALL", ["ALL"]) else "IMAP UID SEARCH UID n:*"
+        ),
+    )
+    timed(client_class, "select_folder", lambda *a, **k: "IMAP SELECT/EXAMINE")
+    timed(
+        sync_module,
+        "changed_since",
+        lambda *a, **k: "IMAP UID FETCH 1:* (FLAGS) (CHANGEDSINCE … VANISHED)",
+    )
     timed(client_class, "logout", lambda *a, **k: "IMAP LOGOUT")
     timed(
         imapclient_module,
