@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 from app import __version__, secrets
 from app.config import data_home
+from app.delivery.locate import locate
 from app.errors import BadInput, MailproofError, MessageNotFound
 from app.imap.account import DEFAULT_PORTS, Account
 from app.imap.account import delete as delete_account
@@ -120,6 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     choice.add_argument("--all", action="store_true", help="sync every folder (the default)")
     folders_cmd.add_argument("--json", action="store_true", help="one JSON object per folder")
+
+    locate_cmd = commands.add_parser(
+        "locate", help="every stored copy of a message: accounts, folders, imports, provenance"
+    )
+    which = locate_cmd.add_mutually_exclusive_group(required=True)
+    which.add_argument("--message-id", metavar="ID")
+    which.add_argument("--sha256", metavar="H", help="the stored bytes' SHA-256")
+    which.add_argument("file", nargs="?", metavar="FILE", help="a .eml file: find its copies")
+    locate_cmd.add_argument("--json", action="store_true", help="one JSON document")
 
     keyring_cmd = commands.add_parser(
         "keyring", help="where passwords are kept: the OS keyring or an encrypted file"
@@ -464,6 +474,46 @@ def _account_folders(
     return EXIT_OK
 
 
+def single_message(path: str) -> bytes:
+    """The bytes of the one message in ``path`` (a .eml file, or a source holding one)."""
+    messages = list(open_source(path).messages())
+    if len(messages) != 1:
+        raise BadInput(
+            f"{path} holds {len(messages)} messages: give a single .eml file, or use --message-id"
+        )
+    return messages[0].raw
+
+
+def cmd_locate(args: argparse.Namespace, out: TextIO) -> int:
+    library = _library()
+    if args.file:
+        summary = summarize(single_message(args.file))
+        result = locate(
+            library,
+            message_id=summary.message_id,
+            sha256=None if summary.message_id else summary.sha256,
+            subject=summary.subject,
+            from_addr=summary.from_[0].addr if summary.from_ else None,
+            date_ts=int(summary.date.timestamp()) if summary.date else None,
+        )
+    else:
+        result = locate(library, message_id=args.message_id, sha256=args.sha256)
+    if args.json:
+        out.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+    else:
+        out.write(result.summary + "\n")
+        if result.note:
+            out.write(f"note: {result.note}\n")
+        for copy in result.copies:
+            where = copy.where + (f"  UID {copy.uid}" if copy.uid is not None else "")
+            when = copy.internaldate or copy.imported_at or ""
+            state = "  (deleted on the server, kept here)" if copy.expunged_at else ""
+            out.write(f"  {where}  {when}  sha256 {copy.sha256[:16]}…{state}\n")
+        if not result.copies:
+            out.write("searched:\n" + "".join(f"  {place}\n" for place in result.searched))
+    return EXIT_OK if result.copies else EXIT_PROBLEMS
+
+
 def cmd_keyring(args: argparse.Namespace, out: TextIO) -> int:
     action = args.keyring_command
     if action == "use-file":
@@ -601,6 +651,7 @@ COMMANDS = {
     "sync": cmd_sync,
     "flag": cmd_flag,
     "keyring": cmd_keyring,
+    "locate": cmd_locate,
 }
 
 

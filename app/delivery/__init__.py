@@ -1,0 +1,1 @@
+"""Delivery analysis: Received hops, DKIM/ARC, Authentication-Results, copies."""
