@@ -34,8 +34,8 @@ from app.imap.flags import change_flags
 from app.imap.sync import sync_account
 from app.mime.render import render
 from app.mime.summary import MessageSummary, summarize
-from app.sources import RawMessage, open_source
-from app.store.library import Library, _one
+from app.sources import MailSource, RawMessage, open_source
+from app.store.library import Library, _one, local_account
 
 log = logging.getLogger("mailproof")
 
@@ -121,6 +121,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     choice.add_argument("--all", action="store_true", help="sync every folder (the default)")
     folders_cmd.add_argument("--json", action="store_true", help="one JSON object per folder")
+
+    import_cmd = commands.add_parser(
+        "import", help="copy a local archive (mbox, Maildir, .eml folder or file) into the store"
+    )
+    import_cmd.add_argument("path")
+    import_cmd.add_argument(
+        "--folder",
+        metavar="NAME",
+        help="name of the folder it goes to (a Maildir's subfolders go below it)",
+    )
+    import_cmd.add_argument("--json", action="store_true", help="one JSON document")
 
     locate_cmd = commands.add_parser(
         "locate", help="every stored copy of a message: accounts, folders, imports, provenance"
@@ -474,6 +485,51 @@ def _account_folders(
     return EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
+    source = open_source(args.path)
+    if args.folder:
+        source = renamed(source, args.folder)
+    library = _library()
+    report = library.ingest(source, progress=_stderr_progress(f"import {source.root.name}"))
+    folders = [
+        {"folder": info.name, "messages": info.total}
+        for info in library.folders(local_account(source.root))
+        if info.id in report.folder_ids
+    ]
+    result = {
+        "source": str(source.root),
+        "account": local_account(source.root),
+        "added": report.copies,
+        "new_messages": report.added,
+        "known": report.known,
+        "folders": folders,
+        "problems": report.problems,
+    }
+    if args.json:
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+    else:
+        out.write(
+            f"imported {source.root}: {report.copies} message(s) ({report.added} new to the "
+            f"store), {report.known} already imported from here, in {len(folders)} folder(s)\n"
+        )
+    for problem in report.problems:
+        _warn(problem)
+    return EXIT_PROBLEMS if report.problems else EXIT_OK
+
+
+def renamed(source: MailSource, name: str) -> MailSource:
+    """The source with its folders under ``name``: the top folder becomes ``name`` itself."""
+    name = name.strip().strip("/")
+    if not name:
+        raise BadInput("--folder needs a name")
+    top = source.folders[0].name if source.folders else ""
+    folders = tuple(
+        replace(folder, name=name if folder.name == top else f"{name}/{folder.name}")
+        for folder in source.folders
+    )
+    return replace(source, folders=folders)
+
+
 def single_message(path: str) -> bytes:
     """The bytes of the one message in ``path`` (a .eml file, or a source holding one)."""
     messages = list(open_source(path).messages())
@@ -652,6 +708,7 @@ COMMANDS = {
     "flag": cmd_flag,
     "keyring": cmd_keyring,
     "locate": cmd_locate,
+    "import": cmd_import,
 }
 
 

@@ -185,9 +185,9 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        open_folder = file_menu.addAction("Open Maildir or .eml folder…")
+        open_folder = file_menu.addAction("Import Maildir or .eml folder…")
         open_folder.triggered.connect(self._ask_open_folder)
-        open_file = file_menu.addAction("Open mbox or .eml file…")
+        open_file = file_menu.addAction("Import mbox or .eml file…")
         open_file.triggered.connect(self._ask_open_file)
         file_menu.addSeparator()
         file_menu.addAction("Accounts…").triggered.connect(self.open_accounts)
@@ -465,12 +465,12 @@ class MainWindow(QMainWindow):
 
     # -- opening sources --------------------------------------------------------------------
     def _ask_open_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open Maildir or folder of .eml files")
+        path = QFileDialog.getExistingDirectory(self, "Import a Maildir or a folder of .eml files")
         if path:
             self.open_path(Path(path))
 
     def _ask_open_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open mbox or .eml file")
+        path, _ = QFileDialog.getOpenFileName(self, "Import an mbox or .eml file")
         if path:
             self.open_path(Path(path))
 

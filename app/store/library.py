@@ -37,8 +37,9 @@ def now_iso() -> str:
 
 @dataclass
 class IngestReport:
-    added: int = 0
-    known: int = 0
+    added: int = 0  # messages (distinct bytes) new to the store
+    known: int = 0  # copies already stored from this same place
+    copies: int = 0  # copy records written (new here, or changed since the last read)
     problems: list[str] = field(default_factory=list)
     folder_ids: list[int] = field(default_factory=list)
 
@@ -195,12 +196,14 @@ class Library:
                 batch_bytes += len(message.raw)
                 if len(batch) >= batch_limit or batch_bytes >= BATCH_BYTES:
                     report.added += self._commit(folder_id, batch)
+                    report.copies += len(batch)
                     done += len(batch)
                     batch, batch_bytes = [], 0
                     batch_limit = BATCH_MESSAGES
                     progress(done, total)
             if batch:
                 report.added += self._commit(folder_id, batch)
+                report.copies += len(batch)
                 done += len(batch)
             progress(done, total)
             if folder.kind == "maildir" and folder_id in complete:
