@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 from app import __version__, secrets
 from app.config import data_home
+from app.crypto import keys
 from app.delivery.locate import locate
 from app.errors import BadInput, MailproofError, MessageNotFound
 from app.imap.account import DEFAULT_PORTS, Account
@@ -141,6 +142,35 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--sha256", metavar="H", help="the stored bytes' SHA-256")
     which.add_argument("file", nargs="?", metavar="FILE", help="a .eml file: find its copies")
     locate_cmd.add_argument("--json", action="store_true", help="one JSON document")
+
+    keys_cmd = commands.add_parser(
+        "keys", help="your S/MIME and OpenPGP keys (private parts only in the OS keyring)"
+    )
+    keys_commands = keys_cmd.add_subparsers(
+        dest="keys_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    key_import = keys_commands.add_parser(
+        "import", help="import a PKCS#12 (.p12/.pfx) identity or an OpenPGP secret key"
+    )
+    key_import.add_argument("file")
+    key_import.add_argument(
+        "--passphrase-stdin",
+        action="store_true",
+        help="read the passphrase from standard input (else asked without echo)",
+    )
+    key_import.add_argument("--json", action="store_true")
+    key_list = keys_commands.add_parser("list", help="the imported keys")
+    key_list.add_argument("--json", action="store_true")
+    key_remove = keys_commands.add_parser("remove", help="forget a key and its secret")
+    key_remove.add_argument("id")
+    key_remove.add_argument("--json", action="store_true")
+    key_export = keys_commands.add_parser(
+        "export-public", help="print the certificate (PEM) or public key (armored)"
+    )
+    key_export.add_argument("id")
+    key_trust = keys_commands.add_parser("trust", help="add a CA certificate as trust anchor")
+    key_trust.add_argument("ca", metavar="CA.pem")
+    key_trust.add_argument("--json", action="store_true")
 
     keyring_cmd = commands.add_parser(
         "keyring", help="where passwords are kept: the OS keyring or an encrypted file"
@@ -570,6 +600,52 @@ def cmd_locate(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if result.copies else EXIT_PROBLEMS
 
 
+def cmd_keys(args: argparse.Namespace, out: TextIO) -> int:
+    action = args.keys_command
+    if action == "import":
+        path = Path(args.file)
+        if args.passphrase_stdin:
+            passphrase: str | None = sys.stdin.readline().rstrip("\r\n") or None
+        elif sys.stdin.isatty():
+            passphrase = getpass.getpass(f"Passphrase of {path.name} (empty if none): ") or None
+        else:
+            passphrase = None
+        secrets.backend()  # no usable keyring: say so before anything else
+        info = keys.import_key_file(path, passphrase)
+        if args.json:
+            out.write(json.dumps(info.to_json(), ensure_ascii=False) + "\n")
+        else:
+            out.write(f"imported {info.id} ({info.subject}); its secret is in the keyring\n")
+        return EXIT_OK
+    if action == "list":
+        for info in keys.list_keys():
+            if args.json:
+                out.write(json.dumps(info.to_json(), ensure_ascii=False) + "\n")
+            else:
+                emails = ", ".join(info.emails)
+                out.write(f"{info.id}  {info.algorithm}  {emails}  until {info.not_after}\n")
+        return EXIT_OK
+    if action == "remove":
+        info = keys.remove_key(args.id)
+        if args.json:
+            out.write(json.dumps({"id": info.id, "removed": True}) + "\n")
+        else:
+            out.write(f"removed {info.id} and its secret from the keyring\n")
+        return EXIT_OK
+    if action == "export-public":
+        out.flush()
+        sys.stdout.buffer.write(keys.export_public(args.id))
+        sys.stdout.buffer.flush()
+        return EXIT_OK
+    certificate = keys.trust_ca(Path(args.ca))
+    subject = certificate.subject.rfc4514_string()
+    if args.json:
+        out.write(json.dumps({"trusted": subject}, ensure_ascii=False) + "\n")
+    else:
+        out.write(f"trusting {subject} for S/MIME signatures\n")
+    return EXIT_OK
+
+
 def cmd_keyring(args: argparse.Namespace, out: TextIO) -> int:
     action = args.keyring_command
     if action == "use-file":
@@ -709,6 +785,7 @@ COMMANDS = {
     "keyring": cmd_keyring,
     "locate": cmd_locate,
     "import": cmd_import,
+    "keys": cmd_keys,
 }
 
 

@@ -174,7 +174,8 @@ def backend() -> KeyringBackend:
     return chosen
 
 
-def _call(action: str, function: object, *args: str) -> object:
+def keyring_call(action: str, function: object, *args: str) -> object:
+    """Run a keyring call; its failures become ``KeyringUnavailable`` with what to do."""
     try:
         return function(*args)  # type: ignore[operator]
     except keyring.errors.KeyringLocked as err:
@@ -189,12 +190,12 @@ def _call(action: str, function: object, *args: str) -> object:
 
 def set_password(account: str, password: str) -> None:
     store = backend()
-    _call("store the password", store.set_password, SERVICE, account, password)
+    keyring_call("store the password", store.set_password, SERVICE, account, password)
 
 
 def get_password(account: str) -> str:
     store = backend()
-    value = _call("read the password", store.get_password, SERVICE, account)
+    value = keyring_call("read the password", store.get_password, SERVICE, account)
     if not isinstance(value, str):
         raise PasswordMissing(
             f"no password for account {account!r} in the keyring; "
@@ -205,4 +206,4 @@ def get_password(account: str) -> str:
 
 def delete_password(account: str) -> None:
     store = backend()
-    _call("delete the password", store.delete_password, SERVICE, account)
+    keyring_call("delete the password", store.delete_password, SERVICE, account)
