@@ -42,6 +42,7 @@ from app.sources import open_source
 from app.store.library import IngestReport, Library, local_account
 from app.tasks import CancelToken, Progress
 from ui.accounts import AccountsDialog
+from ui.keys_dialog import KeysDialog
 from ui.models import MessageListModel
 from ui.reader import Banner, MessageView
 from ui.sync_panel import SyncPanel
@@ -191,6 +192,7 @@ class MainWindow(QMainWindow):
         open_file.triggered.connect(self._ask_open_file)
         file_menu.addSeparator()
         file_menu.addAction("Accounts…").triggered.connect(self.open_accounts)
+        file_menu.addAction("Keys…").triggered.connect(self.open_keys)
         file_menu.addAction("Unlock keyring…").triggered.connect(lambda: self.unlock_keyring())
         file_menu.addAction(self.sync_action)
         file_menu.addSeparator()
@@ -258,6 +260,12 @@ class MainWindow(QMainWindow):
     def open_accounts(self) -> AccountsDialog:
         dialog = AccountsDialog(self.library, parent=self)
         dialog.finished.connect(self._accounts_closed)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def open_keys(self) -> KeysDialog:
+        dialog = KeysDialog(parent=self)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
