@@ -8,6 +8,7 @@ on stderr), 2 bad usage or unusable input, 3 environment unavailable (store, dis
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import importlib
 import json
@@ -20,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from app import __version__, secrets
+from app import __version__, audit, secrets
 from app.config import data_home
 from app.crypto import keys
 from app.delivery.locate import locate
@@ -36,6 +37,7 @@ from app.imap.sync import sync_account
 from app.mime.render import render
 from app.mime.summary import MessageSummary, summarize
 from app.sources import MailSource, RawMessage, open_source
+from app.store.atomic import write_atomic
 from app.store.library import Library, _one, local_account
 
 log = logging.getLogger("mailproof")
@@ -171,6 +173,22 @@ def build_parser() -> argparse.ArgumentParser:
     key_trust = keys_commands.add_parser("trust", help="add a CA certificate as trust anchor")
     key_trust.add_argument("ca", metavar="CA.pem")
     key_trust.add_argument("--json", action="store_true")
+
+    audit_cmd = commands.add_parser(
+        "audit", help="the tamper-evident log of who viewed, decrypted, exported what"
+    )
+    audit_commands = audit_cmd.add_subparsers(
+        dest="audit_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    audit_show = audit_commands.add_parser("show", help="the entries, oldest first")
+    audit_show.add_argument("--since", metavar="DATE", help="YYYY-MM-DD or an ISO time (UTC)")
+    audit_show.add_argument("--json", action="store_true", help="one JSON entry per line")
+    audit_verify = audit_commands.add_parser(
+        "verify", help="check the hash chain; name the first edited/removed/reordered entry"
+    )
+    audit_verify.add_argument("--json", action="store_true")
+    audit_export = audit_commands.add_parser("export", help="the log exactly as written")
+    audit_export.add_argument("-o", "--output", metavar="FILE", help="write here, not stdout")
 
     keyring_cmd = commands.add_parser(
         "keyring", help="where passwords are kept: the OS keyring or an encrypted file"
@@ -340,12 +358,18 @@ def find_message(path: str, identifier: str) -> RawMessage:
 
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     message = find_message(args.path, args.id)
+    summary = summarize(message.raw)
+    audit.record(
+        "message viewed",
+        {"sha256": summary.sha256, "message_id": summary.message_id},
+        source=message.provenance.source_path,
+        form="raw" if args.raw else "json" if args.json else "text",
+    )
     if args.raw:
         out.flush()
         sys.stdout.buffer.write(message.raw)
         sys.stdout.buffer.flush()
         return EXIT_OK
-    summary = summarize(message.raw)
     rendered = render(message.raw)
     problems = list(message.problems) + list(rendered.warnings)
     if args.json:
@@ -646,6 +670,53 @@ def cmd_keys(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _since(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInput(f"--since {text!r}: give a date as YYYY-MM-DD or an ISO time") from None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
+    action = args.audit_command
+    if action == "show":
+        for entry in audit.entries(_since(args.since)):
+            if args.json:
+                out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            else:
+                target = entry.get("object")
+                if isinstance(target, dict):
+                    target = " ".join(f"{k}={v}" for k, v in target.items())
+                out.write(
+                    f"{entry.get('seq')}  {entry.get('time')}  {entry.get('user')}  "
+                    f"{entry.get('action')}  {target or ''}  {entry.get('result')}\n"
+                )
+        return EXIT_OK
+    if action == "verify":
+        check = audit.verify()
+        if args.json:
+            out.write(json.dumps(check.to_json()) + "\n")
+        elif check.ok:
+            out.write(f"audit log intact: {check.entries} entries, hash chain unbroken\n")
+        for note in check.notes:
+            _warn(note)
+        if not check.ok:
+            print(f"mailproof: error: audit log damaged: {check.problem}", file=sys.stderr)
+            return EXIT_PROBLEMS
+        return EXIT_OK
+    data = audit.export_bytes()
+    if args.output:
+        write_atomic(Path(args.output), data)
+    else:
+        out.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    return EXIT_OK
+
+
 def cmd_keyring(args: argparse.Namespace, out: TextIO) -> int:
     action = args.keyring_command
     if action == "use-file":
@@ -786,6 +857,7 @@ COMMANDS = {
     "locate": cmd_locate,
     "import": cmd_import,
     "keys": cmd_keys,
+    "audit": cmd_audit,
 }
 
 

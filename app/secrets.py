@@ -17,6 +17,7 @@ import keyring.errors
 from keyring.backend import KeyringBackend
 from keyrings.cryptfile.cryptfile import CryptFileKeyring
 
+from app import audit
 from app.config import data_home
 from app.errors import BadInput, EnvironmentUnavailable, MailproofError
 from app.store.atomic import write_atomic
@@ -91,9 +92,14 @@ def _open_file_keyring(master: str) -> CryptFileKeyring:
 def unlock(master: str) -> None:
     """Open the chosen encrypted file keyring for this process."""
     global _unlocked
-    store = _open_file_keyring(master)
+    try:
+        store = _open_file_keyring(master)
+    except MasterPasswordWrong:
+        audit.record("keyring unlocked", {"keyring": str(file_keyring_path())}, "failed")
+        raise
     with _lock:
         _unlocked = store
+    audit.record("keyring unlocked", {"keyring": str(file_keyring_path())})
 
 
 def lock() -> None:
@@ -115,6 +121,7 @@ def use_file_keyring(master: str) -> Path:
     unlock(master)
     path.chmod(0o600)
     write_atomic(_choice_path(), (FILE_CHOICE + "\n").encode())
+    audit.record("settings changed", {"setting": "keyring"}, value="encrypted-file")
     return path
 
 
@@ -122,6 +129,7 @@ def use_os_keyring() -> None:
     """Go back to the OS keyring; the encrypted file stays (and stays encrypted)."""
     lock()
     _choice_path().unlink(missing_ok=True)
+    audit.record("settings changed", {"setting": "keyring"}, value="os")
 
 
 def describe() -> dict[str, object]:

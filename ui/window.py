@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import secrets
+from app import audit, secrets
 from app.config import demo_archive
 from app.errors import MailproofError
 from app.imap.account import Account
@@ -42,6 +42,7 @@ from app.sources import open_source
 from app.store.library import IngestReport, Library, local_account
 from app.tasks import CancelToken, Progress
 from ui.accounts import AccountsDialog
+from ui.audit_dialog import AuditDialog
 from ui.keys_dialog import KeysDialog
 from ui.models import MessageListModel
 from ui.reader import Banner, MessageView
@@ -206,6 +207,8 @@ class MainWindow(QMainWindow):
             self.reader.all_headers_button.toggle
         )
         view_menu.addAction("Show source").triggered.connect(self.reader.source_button.toggle)
+        tools_menu = self.menuBar().addMenu("&Tools")
+        tools_menu.addAction("Audit log…").triggered.connect(self.open_audit)
 
     def _build_statusbar(self) -> None:
         self.status_label = QLabel()
@@ -260,6 +263,12 @@ class MainWindow(QMainWindow):
     def open_accounts(self) -> AccountsDialog:
         dialog = AccountsDialog(self.library, parent=self)
         dialog.finished.connect(self._accounts_closed)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def open_audit(self) -> AuditDialog:
+        dialog = AuditDialog(parent=self)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
@@ -676,6 +685,9 @@ class MainWindow(QMainWindow):
         ) -> tuple[bytes, RenderedMessage, dict[str, bytes]]:
             raw = library.raw(sha256)
             rendered = render(raw)
+            audit.record(
+                "message viewed", {"sha256": sha256, "message_id": rendered.header("Message-ID")}
+            )
             inline = {
                 a.content_id: attachment_bytes(raw, a.index)
                 for a in rendered.attachments

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from app import secrets
+from app import audit, secrets
 from app.config import data_home
 from app.crypto.gpg import ephemeral_gpg
 from app.errors import BadInput, MailproofError
@@ -310,9 +310,17 @@ def import_key_file(path: Path, passphrase: str | None) -> KeyInfo:
     except OSError as err:
         raise BadInput(f"cannot read {path}: {err.strerror or err}") from err
     kind = detect_kind(data)
-    info = _import_pkcs12(data, passphrase) if kind == "pkcs12" else _import_pgp(data, passphrase)
+    try:
+        if kind == "pkcs12":
+            info = _import_pkcs12(data, passphrase)
+        else:
+            info = _import_pgp(data, passphrase)
+    except BadPassphrase:
+        audit.record("key imported", {"file": str(path)}, "failed", reason="wrong passphrase")
+        raise
     others = [k for k in _load_index() if k.id != info.id]
     _save_index([*others, info])
+    audit.record("key imported", {"key": info.id}, emails=list(info.emails), file=str(path))
     return info
 
 
@@ -323,6 +331,7 @@ def remove_key(key_id: str) -> KeyInfo:
         secrets.keyring_call("delete the private key", store.delete_password, KEY_SERVICE, info.id)
     _public_path(info).unlink(missing_ok=True)
     _save_index([k for k in _load_index() if k.id != info.id])
+    audit.record("key removed", {"key": info.id})
     return info
 
 
@@ -365,6 +374,7 @@ def trust_ca(path: Path) -> x509.Certificate:
     trust_dir().mkdir(parents=True, exist_ok=True)
     name = certificate.fingerprint(hashes.SHA256()).hex()[:16] + ".pem"
     write_atomic(trust_dir() / name, certificate.public_bytes(serialization.Encoding.PEM))
+    audit.record("trust anchor added", {"certificate": certificate.subject.rfc4514_string()})
     return certificate
 
 

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from app import audit
 from app.errors import BadInput
 
 SECURITY_MODES = ("tls", "starttls", "plain")
@@ -69,6 +70,7 @@ class Account:
 
 
 def save(db: sqlite3.Connection, account: Account) -> None:
+    existed = db.execute("SELECT 1 FROM accounts WHERE name=?", (account.name,)).fetchone()
     db.execute(
         "INSERT INTO accounts(name, host, port, security, user, ca_file, allow_insecure, folders) "
         "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET host=excluded.host, "
@@ -85,6 +87,14 @@ def save(db: sqlite3.Connection, account: Account) -> None:
             int(account.allow_insecure),
             json.dumps(list(account.folders)) if account.folders is not None else None,
         ),
+    )
+    audit.record(
+        "account updated" if existed else "account added",
+        {"account": account.name},
+        server=f"{account.host}:{account.port}",
+        security=account.security,
+        allow_insecure=account.allow_insecure,
+        folders=list(account.folders) if account.folders is not None else "all",
     )
 
 
@@ -116,3 +126,4 @@ def delete(db: sqlite3.Connection, name: str) -> None:
     """Forget the account's settings. Messages synced from it stay in the store as evidence."""
     load(db, name)
     db.execute("DELETE FROM accounts WHERE name=?", (name,))
+    audit.record("account removed", {"account": name})

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from app import audit
 from app.errors import BadInput, MailproofError
 from app.imap.account import Account
 from app.imap.connection import connect
@@ -77,6 +78,13 @@ def change_flags(
             raise FolderChanged("the message was deleted on the server meanwhile")
         flags = flags_text(answer.get(b"FLAGS", ()))
         library.db.execute("UPDATE copies SET flags=? WHERE id=?", (flags, copy_id))
+        audit.record(
+            "flags changed",
+            {"account": account.name, "folder": row["folder"], "uid": uid},
+            added=list(add),
+            removed=list(remove),
+            now=flags,
+        )
         return flags
     finally:
         try:

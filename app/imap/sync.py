@@ -20,6 +20,7 @@ from typing import Any
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 from imapclient.response_parser import parse_fetch_response
 
+from app import audit
 from app.errors import Cancelled, MailproofError, ServerUnreachable
 from app.imap.account import Account
 from app.imap.connection import connect
@@ -597,6 +598,12 @@ def sync_account(
             client.logout()
         except Exception:  # noqa: BLE001 - the connection may already be gone
             log.debug("logout failed", exc_info=True)
+    audit.record(
+        "sync",
+        {"account": account.name},
+        "failed" if report.failed else "ok",
+        folders={f.folder: {"new": f.new, "error": f.error} for f in report.folders},
+    )
     return report
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from pathlib import Path
 
+from app import audit
 from app.errors import BadInput
 from app.store.atomic import write_atomic
 
@@ -61,4 +63,10 @@ def save_into(directory: Path, filename: str | None, data: bytes) -> Path:
     if candidate.resolve().parent != folder:
         raise BadInput(f"refusing to write {filename!r} outside {folder}")
     write_atomic(candidate, data)
+    audit.record(
+        "attachment saved",
+        {"file": str(candidate)},
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+    )
     return candidate

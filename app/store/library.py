@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app import audit
 from app.errors import AmbiguousId, MessageNotFound, StoreError
 from app.imap.folders import role_of
 from app.mime.summary import MessageSummary, summarize
@@ -209,6 +210,14 @@ class Library:
             if folder.kind == "maildir" and folder_id in complete:
                 self._mark_gone(folder_id, set(known) - seen)
         progress(total or done, total or done)
+        audit.record(
+            "archive imported",
+            {"source": str(source.root)},
+            "ok" if not report.problems else "with problems",
+            copies=report.copies,
+            new_messages=report.added,
+            problems=len(report.problems),
+        )
         return report
 
     def _note_known_files(

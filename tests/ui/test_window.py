@@ -291,3 +291,31 @@ def test_start_without_a_path_shows_what_the_store_has(
     assert again.folders.topLevelItemCount() == 1
     assert again.folders.currentItem() is not None
     assert again.model.rowCount() == 2
+
+
+def test_viewing_is_audited_and_the_audit_viewer_verifies_the_chain(
+    qtbot, window, make_maildir
+) -> None:
+    from app import audit
+
+    root = make_maildir([make_message(i) for i in range(3)])
+    open_and_wait(qtbot, window, root)
+    qtbot.waitUntil(lambda: window.reader.rendered is not None)
+    shown = window.model.rows[0].sha256
+    viewed = [e for e in audit.entries() if e["action"] == "message viewed"]
+    assert viewed and viewed[-1]["object"]["sha256"] == shown
+    assert any(e["action"] == "archive imported" for e in audit.entries())
+
+    dialog = window.open_audit()
+    assert dialog.table.topLevelItemCount() == len(audit.entries())
+    assert dialog.table.topLevelItem(0).text(3) == audit.entries()[-1]["action"]  # newest first
+    assert dialog.check_label.text().startswith("Hash chain intact")
+
+    lines = audit.log_path().read_bytes().splitlines()
+    lines[0] = lines[0].replace(b"archive imported", b"archive ignored")
+    audit.log_path().write_bytes(b"".join(line + b"\n" for line in lines))
+    dialog.verify()
+    assert dialog.check_label.text() == (
+        "The audit log was altered: entry 1 was changed: entry 2 recorded another hash for it."
+    )
+    dialog.close()
