@@ -1,0 +1,1 @@
+"""The missing-message investigation: bounces, server filters, the provider request."""
