@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, ProtocolError
 from imapclient.response_parser import parse_fetch_response
 
 from app import audit
@@ -562,8 +562,14 @@ def sync_account(
     report = SyncReport(account.name)
     client, _info = connector(account, password)
     try:
-        prepare(client)
-        folders = list_folders(client)
+        try:
+            prepare(client)
+            folders = list_folders(client)
+        except (IMAPClientError, OSError, ssl.SSLError) as err:
+            raise ServerUnreachable(
+                f"{account.host}:{account.port}: the server's folder list could not be read "
+                f"({_short(err, 80)}); nothing was synced"
+            ) from None
         chosen = only_folders or account.folders
         if chosen is not None:
             wanted = set(chosen)
@@ -607,15 +613,26 @@ def sync_account(
     return report
 
 
+def _short(err: BaseException, limit: int = 120) -> str:
+    """An error's text for a user: one line, bounded (a parser error can quote a message)."""
+    text = " ".join(str(err).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _describe(err: BaseException) -> str:
     if isinstance(
         err, (IMAPClientAbortError, ConnectionError, socket.timeout, TimeoutError, ssl.SSLError)
     ):
         return (
-            f"the connection to the server broke during the sync ({err}); what was downloaded "
-            "is kept — run sync again to continue"
+            f"the connection to the server broke during the sync ({_short(err)}); what was "
+            "downloaded is kept — run sync again to continue"
         )
-    return f"the server answered unexpectedly: {err}"
+    if isinstance(err, ProtocolError):
+        return (
+            "the server answered unexpectedly: its reply is not valid IMAP "
+            f"({_short(err, 80)}); what was downloaded is kept — run sync again to retry"
+        )
+    return f"the server answered unexpectedly: {_short(err)}"
 
 
 def _rollback(library: Library) -> None:
