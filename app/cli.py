@@ -190,6 +190,29 @@ def build_parser() -> argparse.ArgumentParser:
     audit_export = audit_commands.add_parser("export", help="the log exactly as written")
     audit_export.add_argument("-o", "--output", metavar="FILE", help="write here, not stdout")
 
+    evidence_cmd = commands.add_parser(
+        "evidence", help="delivery-evidence packages: export one, verify one"
+    )
+    evidence_commands = evidence_cmd.add_subparsers(
+        dest="evidence_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    export = evidence_commands.add_parser("export", help="write the package of one message")
+    target = export.add_mutually_exclusive_group(required=True)
+    target.add_argument("--message-id", metavar="ID")
+    target.add_argument("--sha256", metavar="H")
+    target.add_argument("file", nargs="?", metavar="FILE", help="a .eml file")
+    export.add_argument("-o", "--output", metavar="OUT.zip", required=True)
+    export.add_argument(
+        "--sign", metavar="IDENTITY", help="S/MIME key id or address (see `keys list`)"
+    )
+    export.add_argument("--json", action="store_true")
+    check = evidence_commands.add_parser("verify", help="re-check every hash and the signature")
+    check.add_argument("package", metavar="OUT.zip")
+    check.add_argument(
+        "--ca-file", metavar="PEM", help="trust this CA for the signature (besides `keys trust`)"
+    )
+    check.add_argument("--json", action="store_true")
+
     keyring_cmd = commands.add_parser(
         "keyring", help="where passwords are kept: the OS keyring or an encrypted file"
     )
@@ -717,6 +740,47 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_evidence(args: argparse.Namespace, out: TextIO) -> int:
+    from app.evidence.package import export_evidence, verify_evidence
+    from app.evidence.signature import verify_manifest_signature
+
+    if args.evidence_command == "export":
+        result = export_evidence(
+            _library(),
+            Path(args.output),
+            message_id=args.message_id,
+            sha256=args.sha256,
+            file=Path(args.file) if args.file else None,
+            sign=args.sign,
+        )
+        if args.json:
+            out.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        else:
+            signed = f", signed by {result.signed_by}" if result.signed_by else ""
+            out.write(
+                f"wrote {result.path}: {len(result.members)} files, {result.copies} stored "
+                f"cop{'y' if result.copies == 1 else 'ies'}{signed}\n"
+            )
+        return EXIT_OK
+    anchors = keys.trust_anchors()
+    if args.ca_file:
+        anchors.append(keys.load_certificate(Path(args.ca_file)))
+    report = verify_evidence(
+        Path(args.package),
+        lambda manifest, p7s: verify_manifest_signature(manifest, p7s, anchors),
+    )
+    if args.json:
+        out.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
+    else:
+        for check in report.checks:
+            out.write(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}\n")
+    if not report.ok:
+        bad = next(c for c in report.checks if not c.ok)
+        print(f"mailproof: error: {bad.name}: {bad.detail}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
 def cmd_keyring(args: argparse.Namespace, out: TextIO) -> int:
     action = args.keyring_command
     if action == "use-file":
@@ -858,6 +922,7 @@ COMMANDS = {
     "import": cmd_import,
     "keys": cmd_keys,
     "audit": cmd_audit,
+    "evidence": cmd_evidence,
 }
 
 

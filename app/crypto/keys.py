@@ -350,20 +350,25 @@ def trust_dir() -> Path:
     return keys_dir() / "trust"
 
 
-def trust_ca(path: Path) -> x509.Certificate:
-    """Add a CA certificate (PEM or DER) to the user's S/MIME trust anchors."""
+def load_certificate(path: Path) -> x509.Certificate:
+    """A certificate file, PEM or DER; a clear error otherwise."""
     try:
         data = path.read_bytes()
     except OSError as err:
         raise BadInput(f"cannot read {path}: {err.strerror or err}") from err
     try:
-        certificate = (
+        return (
             x509.load_pem_x509_certificate(data)
             if b"-----BEGIN" in data
             else x509.load_der_x509_certificate(data)
         )
     except ValueError as err:
         raise BadInput(f"{path} is not an X.509 certificate: {err}") from err
+
+
+def trust_ca(path: Path) -> x509.Certificate:
+    """Add a CA certificate (PEM or DER) to the user's S/MIME trust anchors."""
+    certificate = load_certificate(path)
     try:
         constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints)
         is_ca = constraints.value.ca

@@ -1,0 +1,1 @@
+"""Delivery-evidence packages anyone can re-check."""

@@ -1,0 +1,105 @@
+"""The evidence package's readable report (PDF, fpdf2 — no Qt, so the CLI needs no display)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from app.delivery.locate import LocateResult
+from app.mime.summary import MessageSummary
+
+FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
+NOT_VERIFIED = (
+    "The Received trail, TLS per hop and DKIM/ARC results are not part of this package yet: "
+    "nothing here claims how the message travelled.",
+    "Copies from local archives prove what the archive holds, not that the message was "
+    "delivered; a copy in a Sent folder proves nothing about delivery.",
+    "The hashes prove the files are unchanged since this export, not since the message was "
+    "first received.",
+)
+
+
+class _Pdf(FPDF):
+    def __init__(self) -> None:
+        super().__init__(format="A4")
+        self.family = "Helvetica"
+        for folder in FONT_DIRS:
+            regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
+            if regular.is_file() and bold.is_file():
+                self.add_font("DejaVu", "", str(regular))
+                self.add_font("DejaVu", "B", str(bold))
+                self.family = "DejaVu"
+                break
+        self.set_auto_page_break(auto=True, margin=15)
+
+    def text_safe(self, text: str) -> str:
+        if self.family == "DejaVu":
+            return text
+        return text.encode("latin-1", "replace").decode("latin-1")
+
+    def heading(self, text: str) -> None:
+        self.set_font(self.family, "B", 12)
+        self.ln(2)
+        self.multi_cell(0, 7, self.text_safe(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(self.family, "", 9)
+
+    def para(self, text: str) -> None:
+        self.multi_cell(0, 5, self.text_safe(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def render_report(
+    summary: MessageSummary,
+    found: LocateResult,
+    names: list[str],
+    exported_at: str,
+    version: str,
+) -> bytes:
+    pdf = _Pdf()
+    pdf.set_title("Mailproof delivery evidence")
+    pdf.set_creation_date(dt.datetime.fromisoformat(exported_at.replace("Z", "+00:00")))
+    pdf.add_page()
+    pdf.set_font(pdf.family, "B", 15)
+    pdf.para("Delivery evidence")
+    pdf.set_font(pdf.family, "", 9)
+    sender = ", ".join(a.addr for a in summary.from_) or "(no sender)"
+    pdf.para(
+        f"Message {summary.message_id or '(no Message-ID)'} from {sender}, "
+        f"dated {summary.date_iso or 'unknown'}, subject “{summary.subject}”. "
+        f"{found.summary[:1].upper() + found.summary[1:]}."
+    )
+    pdf.para(f"Exported {exported_at} by Mailproof {version}.")
+
+    pdf.heading("Copies")
+    for name, copy in zip(names, found.copies, strict=True):
+        where = f"{copy.account}/{copy.folder}"
+        origin = (
+            f"IMAP {copy.source_path}, UID {copy.uid}, UIDVALIDITY {copy.uidvalidity}, "
+            f"INTERNALDATE {copy.internaldate}, fetched {copy.fetched_at}"
+            if copy.kind == "imap"
+            else f"imported {copy.imported_at} from {copy.source_path}"
+            + (f" at byte {copy.source_offset}" if copy.source_offset is not None else "")
+        )
+        gone = f"; deleted on the server, kept since {copy.expunged_at}" if copy.expunged_at else ""
+        pdf.para(f"{name}: {where} ({copy.role or 'folder'}) — {origin}{gone}.")
+        pdf.para(f"    SHA-256 {copy.sha256}")
+    if found.note:
+        pdf.para(f"Note: {found.note}.")
+
+    pdf.heading("Where Mailproof looked")
+    pdf.para("; ".join(found.searched) or "(no folders in the store)")
+
+    pdf.heading("Hashes")
+    pdf.para(f"message.eml SHA-256 {summary.sha256} ({summary.size} bytes).")
+    pdf.para(
+        "manifest.json lists the SHA-256 of every file in this package; check them with "
+        "`sha256sum` and, if present, the signature with `openssl cms -verify -binary "
+        "-inform DER -in manifest.json.p7s -content manifest.json -CAfile CA.pem`."
+    )
+
+    pdf.heading("What this package does not show")
+    for line in NOT_VERIFIED:
+        pdf.para(f"• {line}" if pdf.family == "DejaVu" else f"- {line}")
+    return bytes(pdf.output())
