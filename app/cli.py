@@ -125,6 +125,20 @@ def build_parser() -> argparse.ArgumentParser:
     choice.add_argument("--all", action="store_true", help="sync every folder (the default)")
     folders_cmd.add_argument("--json", action="store_true", help="one JSON object per folder")
 
+    trace_cmd = commands.add_parser(
+        "trace", help="the delivery verdict: hops, TLS, DKIM/ARC, claims, copies, hints"
+    )
+    traced = trace_cmd.add_mutually_exclusive_group(required=True)
+    traced.add_argument("file", nargs="?", metavar="FILE", help="a .eml file")
+    traced.add_argument("--message-id", metavar="ID", help="a stored message")
+    trace_cmd.add_argument("--json", action="store_true", help="one JSON document")
+    trace_cmd.add_argument(
+        "--offline", action="store_true", help="no DNS lookups: DKIM/ARC are 'not checked'"
+    )
+    trace_cmd.add_argument(
+        "--dns-server", metavar="HOST:PORT", help="resolver for DKIM keys (default: the system's)"
+    )
+
     import_cmd = commands.add_parser(
         "import", help="copy a local archive (mbox, Maildir, .eml folder or file) into the store"
     )
@@ -562,6 +576,57 @@ def _account_folders(
     return EXIT_OK
 
 
+def cmd_trace(args: argparse.Namespace, out: TextIO) -> int:
+    from app.delivery.dns import live_resolver
+    from app.delivery.verdict import trace
+
+    library = _library()
+    stored = None if args.file else library.resolve(args.message_id)
+    raw = single_message(args.file) if stored is None else library.raw(stored)
+    own = [a.user.rsplit("@", 1)[1] for a in load_accounts(library.db) if "@" in a.user]
+    verdict = trace(
+        raw,
+        resolver=None if args.offline else live_resolver(args.dns_server),
+        offline=args.offline,
+        library=library,
+        own_domains=own,
+    )
+    if args.json:
+        out.write(json.dumps(verdict.to_json(), ensure_ascii=False) + "\n")
+        return EXIT_OK
+    out.write(verdict.summary + "\n\n")
+    for number, hop in enumerate(verdict.hops, start=1):
+        tls = hop.tls
+        shown = (
+            f"{tls.get('version') or 'TLS'} {tls.get('cipher') or ''}".strip()
+            if isinstance(tls, dict)
+            else {True: "TLS", False: "no TLS", None: "TLS unknown"}[tls]
+        )
+        delay = f" +{hop.delay_seconds}s" if hop.delay_seconds is not None else ""
+        if not hop.parsed:
+            out.write(f"{number:>2}. (unreadable) {hop.raw[:100]}\n")
+            continue
+        out.write(
+            f"{number:>2}. {hop.timestamp or 'no date'}{delay}  {hop.from_host or '?'} "
+            f"[{hop.from_ip or '?'}] → {hop.by_host or '?'}  {hop.protocol or ''}  {shown}"
+            f"  id {hop.id or '-'}\n"
+        )
+    for result in verdict.dkim:
+        out.write(f"DKIM {result.result}: {result.domain} ({result.selector}) — "
+                  f"{result.explanation}\n")  # fmt: skip
+    out.write(f"ARC {verdict.arc.result}: {verdict.arc.explanation}\n")
+    for claim in verdict.authentication_results:
+        said = ", ".join(f"{r['method']}={r['result']}" for r in claim.results) or claim.raw
+        out.write(f"claimed by {claim.authserv_id}: {said}\n")
+    for copy in verdict.locations:
+        out.write(f"copy: {copy.account}/{copy.folder} sha256 {copy.sha256[:16]}…\n")
+    for hint in verdict.hints:
+        out.write(f"hint: {hint}\n")
+    for warning in verdict.warnings:
+        _warn(warning)
+    return EXIT_OK
+
+
 def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
     source = open_source(args.path)
     if args.folder:
@@ -923,6 +988,7 @@ COMMANDS = {
     "keys": cmd_keys,
     "audit": cmd_audit,
     "evidence": cmd_evidence,
+    "trace": cmd_trace,
 }
 
 

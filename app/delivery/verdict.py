@@ -1,0 +1,204 @@
+"""The delivery verdict: hops, TLS coverage, transit time, DKIM/ARC, Authentication-Results
+claims, copy locations and forgery hints, in one immutable value with a one-line summary.
+The window, `mailproof trace --json` and the evidence package all render this object."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.policy import compat32
+from typing import Any
+
+from app.delivery.authres import CLAIM_WARNING, AuthResults, authentication_results
+from app.delivery.dkim import (
+    ArcResult,
+    DkimResult,
+    from_domain,
+    organisational,
+    verify_arc,
+    verify_dkim,
+)
+from app.delivery.dns import DnsAnswer, Recorder, Resolver
+from app.delivery.locate import CopyLocation, locate
+from app.delivery.received import Hop, hops_of
+from app.mime.summary import summarize
+from app.store.library import Library
+
+DATE_DRIFT_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class DeliveryVerdict:
+    hops: tuple[Hop, ...]
+    dkim: tuple[DkimResult, ...]
+    arc: ArcResult
+    authentication_results: tuple[AuthResults, ...]
+    locations: tuple[CopyLocation, ...]
+    dns_answers: tuple[DnsAnswer, ...]
+    summary: str
+    warnings: tuple[str, ...]
+    checked_at: str
+    offline: bool
+    hints: tuple[str, ...] = field(default=())
+
+    @property
+    def tls_hops(self) -> int:
+        return sum(1 for h in self.hops if h.tls not in (None, False))
+
+    @property
+    def transit_seconds(self) -> int | None:
+        times = [h.timestamp for h in self.hops if h.timestamp]
+        if len(times) < 2:
+            return None
+        first, last = (dt.datetime.fromisoformat(t.replace("Z", "+00:00")) for t in (times[0],
+                       times[-1]))  # fmt: skip
+        return int((last - first).total_seconds())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "hops": [h.to_json() for h in self.hops],
+            "dkim": [d.to_json() for d in self.dkim],
+            "arc": self.arc.to_json(),
+            "authentication_results": [a.to_json() for a in self.authentication_results],
+            "locations": [c.to_json() for c in self.locations],
+            "summary": self.summary,
+            "warnings": list(self.warnings),
+            "hints": list(self.hints),
+            "tls": {
+                "hops": len(self.hops),
+                "encrypted": self.tls_hops,
+                "unencrypted": [i + 1 for i, h in enumerate(self.hops) if h.tls is False],
+                "unknown": [i + 1 for i, h in enumerate(self.hops) if h.tls is None],
+            },
+            "transit_seconds": self.transit_seconds,
+            "dns_answers": [a.to_json() for a in self.dns_answers],
+            "checked_at": self.checked_at,
+            "offline": self.offline,
+        }
+
+
+def _dkim_words(results: Sequence[DkimResult]) -> str:
+    if not results:
+        return "no DKIM signature"
+    best = next((r for r in results if r.result == "pass"), results[0])
+    if best.result == "pass":
+        return f"DKIM pass for {best.domain}"
+    if best.result == "not-checked":
+        return "DKIM not checked (offline)"
+    reason = best.explanation.split(":")[0]
+    return f"DKIM {best.result} for {best.domain} ({reason})"
+
+
+def _summary(hops: Sequence[Hop], dkim_results: Sequence[DkimResult]) -> str:
+    dkim_text = _dkim_words(dkim_results)
+    if not hops:
+        return (
+            "No Received trail: no mail server recorded handling this message "
+            f"(a draft or a copy written by the sender's client); {dkim_text}"
+        )
+    last = hops[-1]
+    when = f" at {last.timestamp.replace('T', ' ').replace('Z', ' UTC')}" if last.timestamp else ""
+    tls = sum(1 for h in hops if h.tls not in (None, False))
+    return (
+        f"Delivered to {last.by_host or 'an unnamed server'}{when} via {len(hops)} "
+        f"hop{'s' if len(hops) != 1 else ''}, TLS on {tls} of {len(hops)}, {dkim_text}"
+    )
+
+
+def _hints(
+    raw: bytes,
+    hops: Sequence[Hop],
+    dkim_results: Sequence[DkimResult],
+    locations: Sequence[CopyLocation],
+    own_domains: Sequence[str],
+) -> list[str]:
+    hints = []
+    summary = summarize(raw)
+    sender = from_domain(raw)
+    if not hops and any(c.role == "\\Sent" for c in locations):
+        hints.append(
+            "this copy in Sent has no Received trail: a mail client wrote it, and it proves "
+            "nothing about delivery (a Sent folder can be forged)"
+        )
+    if summary.date is not None:
+        for copy in locations:
+            if not copy.internaldate:
+                continue
+            try:
+                stored = dt.datetime.fromisoformat(copy.internaldate.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            drift = abs((stored - summary.date).total_seconds())
+            if drift > DATE_DRIFT_SECONDS:
+                hints.append(
+                    f"the Date header is {drift / 3600:.0f} h away from when the server stored "
+                    f"the copy in {copy.account}/{copy.folder} (INTERNALDATE): one of them was "
+                    "set by hand or by a wrong clock"
+                )
+                break
+    owns = {organisational(d) for d in own_domains}
+    if (
+        sender
+        and organisational(sender) in owns
+        and dkim_results
+        and not any(r.result == "pass" for r in dkim_results)
+    ):
+        hints.append(
+            f"the message claims our own domain {sender} but its DKIM signature does not verify"
+        )
+    message = message_from_bytes(raw, policy=compat32)
+    message_id = str(message.get("Message-ID") or "")
+    if sender and "@" in message_id:
+        id_domain = message_id.rsplit("@", 1)[1].strip(" >").lower()
+        if id_domain and organisational(id_domain) != organisational(sender):
+            hints.append(
+                f"the Message-ID was made at {id_domain}, not at the sender's domain {sender} "
+                "(normal for mail sent through a provider; odd for a server of the sender's own)"
+            )
+    return hints
+
+
+def trace(
+    raw: bytes,
+    *,
+    resolver: Resolver | None,
+    offline: bool = False,
+    library: Library | None = None,
+    own_domains: Sequence[str] = (),
+    clock: Any = None,
+) -> DeliveryVerdict:
+    """Everything about one message's delivery. DNS goes through ``resolver`` (recorded);
+    ``offline`` makes no lookup and says so."""
+    recorder = Recorder(resolver) if resolver is not None and not offline else None
+    hops = tuple(hops_of(raw))
+    dkim_results = tuple(verify_dkim(raw, recorder, offline=offline or recorder is None))
+    arc = verify_arc(raw, recorder, offline=offline or recorder is None)
+    claims = tuple(authentication_results(raw))
+    locations: tuple[CopyLocation, ...] = ()
+    if library is not None:
+        summary = summarize(raw)
+        found = locate(library, message_id=summary.message_id, sha256=summary.sha256)
+        if not found.copies and summary.message_id:
+            found = locate(library, sha256=summary.sha256)
+        locations = found.copies
+    warnings = [f"hop {i + 1}: {w}" for i, h in enumerate(hops) for w in h.warnings]
+    warnings += [w for d in dkim_results for w in d.warnings]
+    if claims:
+        warnings.append(CLAIM_WARNING)
+    hints = _hints(raw, hops, dkim_results, locations, own_domains)
+    now = clock() if clock else dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return DeliveryVerdict(
+        hops=hops,
+        dkim=dkim_results,
+        arc=arc,
+        authentication_results=claims,
+        locations=locations,
+        dns_answers=tuple(recorder.answers) if recorder else (),
+        summary=_summary(hops, dkim_results),
+        warnings=tuple(warnings),
+        checked_at=now,
+        offline=offline or recorder is None,
+        hints=tuple(hints),
+    )
