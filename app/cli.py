@@ -219,8 +219,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--sign", metavar="IDENTITY", help="S/MIME key id or address (see `keys list`)"
     )
+    export.add_argument(
+        "--offline", action="store_true", help="record no DNS answers (DKIM not checked)"
+    )
+    export.add_argument("--dns-server", metavar="HOST:PORT", help="resolver for DKIM keys")
     export.add_argument("--json", action="store_true")
     check = evidence_commands.add_parser("verify", help="re-check every hash and the signature")
+    check.add_argument(
+        "--live-dns", action="store_true", help="also re-check DKIM with today's DNS"
+    )
+    check.add_argument("--dns-server", metavar="HOST:PORT", help="resolver for --live-dns")
     check.add_argument("package", metavar="OUT.zip")
     check.add_argument(
         "--ca-file", metavar="PEM", help="trust this CA for the signature (besides `keys trust`)"
@@ -806,6 +814,7 @@ def cmd_audit(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_evidence(args: argparse.Namespace, out: TextIO) -> int:
+    from app.delivery.dns import live_resolver
     from app.evidence.package import export_evidence, verify_evidence
     from app.evidence.signature import verify_manifest_signature
 
@@ -817,6 +826,8 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO) -> int:
             sha256=args.sha256,
             file=Path(args.file) if args.file else None,
             sign=args.sign,
+            resolver=None if args.offline else live_resolver(args.dns_server),
+            offline=args.offline,
         )
         if args.json:
             out.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
@@ -833,6 +844,7 @@ def cmd_evidence(args: argparse.Namespace, out: TextIO) -> int:
     report = verify_evidence(
         Path(args.package),
         lambda manifest, p7s: verify_manifest_signature(manifest, p7s, anchors),
+        live=live_resolver(args.dns_server) if args.live_dns else None,
     )
     if args.json:
         out.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")

@@ -25,7 +25,11 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 
 from app import __version__, audit
 from app.crypto import keys
+from app.delivery.dkim import verify_dkim
+from app.delivery.dns import Resolver, recorded_resolver
 from app.delivery.locate import LocateResult, locate
+from app.delivery.received import hops_of
+from app.delivery.verdict import trace
 from app.errors import BadInput, MailproofError
 from app.evidence.report import render_report
 from app.mime.summary import summarize
@@ -106,6 +110,8 @@ def export_evidence(
     sha256: str | None = None,
     file: Path | None = None,
     sign: str | None = None,
+    resolver: Resolver | None = None,
+    offline: bool = False,
     clock: Callable[[], str] = _utc_now,
 ) -> ExportResult:
     """Write the package for one message (by Message-ID, stored SHA-256 or a .eml file)."""
@@ -144,7 +150,9 @@ def export_evidence(
     }
     members["provenance.json"] = json.dumps(provenance, indent=2, ensure_ascii=False).encode()
     exported_at = clock()
-    members["report.pdf"] = render_report(summary, found, names, exported_at, __version__)
+    verdict = trace(raw, resolver=resolver, offline=offline, library=library)
+    members["trace.json"] = json.dumps(verdict.to_json(), indent=2, ensure_ascii=False).encode()
+    members["report.pdf"] = render_report(summary, found, names, exported_at, __version__, verdict)
     manifest = {
         "tool": f"mailproof {__version__}",
         "exported_at": exported_at,
@@ -244,9 +252,59 @@ def read_members(path: Path) -> dict[str, bytes]:
 SignatureCheck = Callable[[bytes, bytes], Check]
 
 
-def verify_evidence(path: Path, signature_check: SignatureCheck | None = None) -> VerifyReport:
+def _trace_checks(members: dict[str, bytes], live: Resolver | None) -> list[Check]:
+    """Re-parse the message's Received trail and re-check DKIM with the recorded DNS answers
+    (and, given a live resolver, with today's DNS); compare with trace.json."""
+    message, recorded = members.get("message.eml"), members.get("trace.json")
+    if message is None or recorded is None:
+        return [Check("trace", False, "message.eml or trace.json is missing")]
+    try:
+        saved = json.loads(recorded)
+        saved_hops = [(h["by_host"], h["timestamp"], h["id"]) for h in saved["hops"]]
+        saved_dkim = [(d["domain"], d["result"]) for d in saved["dkim"]]
+        answers = saved.get("dns_answers", [])
+    except (ValueError, KeyError, TypeError) as err:
+        return [Check("trace", False, f"trace.json is unreadable: {err}")]
+    checks = []
+    hops = [(h.by_host, h.timestamp, h.id) for h in hops_of(message)]
+    checks.append(
+        Check(
+            "received trail",
+            hops == saved_hops,
+            f"{len(hops)} hops re-read from message.eml match trace.json"
+            if hops == saved_hops
+            else "the hops re-read from message.eml differ from trace.json",
+        )  # fmt: skip
+    )
+    if saved.get("offline"):
+        checks.append(Check("dkim (recorded DNS)", True, "not checked at export (offline)"))
+    else:
+        again = [(d.domain, d.result) for d in verify_dkim(message, recorded_resolver(answers))]
+        checks.append(
+            Check(
+                "dkim (recorded DNS)",
+                again == saved_dkim,
+                f"re-checked with the {len(answers)} recorded DNS answer(s): "
+                + (", ".join(f"{d} {r}" for d, r in again) or "no signature"),
+            )  # fmt: skip
+        )
+    if live is not None:
+        today = [(d.domain, d.result) for d in verify_dkim(message, live)]
+        same = [r for _, r in today] == [r for _, r in saved_dkim] or saved.get("offline")
+        checks.append(
+            Check("dkim (today's DNS)", bool(same),
+                  "with today's DNS: " + (", ".join(f"{d} {r}" for d, r in today) or "none")
+                  + ("" if same else " — differs from the export (key rotated or revoked?)"))
+        )  # fmt: skip
+    return checks
+
+
+def verify_evidence(
+    path: Path, signature_check: SignatureCheck | None = None, live: Resolver | None = None
+) -> VerifyReport:
     """Recompute every hash against the manifest; each member altered, missing or added is
-    named. ``signature_check(manifest, p7s)`` checks the manifest signature when present."""
+    named. ``signature_check(manifest, p7s)`` checks the manifest signature when present;
+    the trail and DKIM are re-checked from the message itself."""
     members = read_members(path)
     checks: list[Check] = []
     manifest_bytes = members.get(MANIFEST)
@@ -290,4 +348,5 @@ def verify_evidence(path: Path, signature_check: SignatureCheck | None = None) -
             checks.append(signature_check(manifest_bytes, signature))
     elif manifest.get("signed"):
         checks.append(Check("signature", False, "the manifest says signed, the .p7s is missing"))
+    checks.extend(_trace_checks(members, live))
     return VerifyReport(str(path), tuple(checks))

@@ -9,12 +9,15 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from app.delivery.locate import LocateResult
+from app.delivery.verdict import DeliveryVerdict
 from app.mime.summary import MessageSummary
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 NOT_VERIFIED = (
-    "The Received trail, TLS per hop and DKIM/ARC results are not part of this package yet: "
-    "nothing here claims how the message travelled.",
+    "Received headers are written by each server in turn: those added before the message "
+    "reached a server you trust could have been written by anyone.",
+    "Authentication-Results headers are claims by the servers on the way; only the DKIM/ARC "
+    "results listed as checked were verified by Mailproof.",
     "Copies from local archives prove what the archive holds, not that the message was "
     "delivered; a copy in a Sent folder proves nothing about delivery.",
     "The hashes prove the files are unchanged since this export, not since the message was "
@@ -56,6 +59,7 @@ def render_report(
     names: list[str],
     exported_at: str,
     version: str,
+    verdict: DeliveryVerdict,
 ) -> bytes:
     pdf = _Pdf()
     pdf.set_title("Mailproof delivery evidence")
@@ -71,6 +75,40 @@ def render_report(
         f"{found.summary[:1].upper() + found.summary[1:]}."
     )
     pdf.para(f"Exported {exported_at} by Mailproof {version}.")
+    pdf.para(f"Verdict: {verdict.summary}.")
+
+    pdf.heading("Hops (oldest first) and timeline")
+    if not verdict.hops:
+        pdf.para("No Received header: no server recorded handling this message.")
+    for number, hop in enumerate(verdict.hops, start=1):
+        tls = hop.tls
+        shown = (
+            f"{tls.get('version') or 'TLS'} {tls.get('cipher') or ''}".strip()
+            if isinstance(tls, dict)
+            else {True: "TLS", False: "NO TLS", None: "TLS unknown"}[tls]
+        )
+        delay = f" (+{hop.delay_seconds} s)" if hop.delay_seconds is not None else ""
+        pdf.para(
+            f"{number}. {hop.timestamp or 'no date'}{delay}: {hop.from_host or '?'} "
+            f"[{hop.from_ip or '?'}] → {hop.by_host or '?'}, {hop.protocol or '?'}, {shown}, "
+            f"id {hop.id or '-'}" + (f" — {'; '.join(hop.warnings)}" if hop.warnings else "")
+        )
+
+    pdf.heading("Authentication")
+    for result in verdict.dkim:
+        pdf.para(f"DKIM {result.result} for {result.domain} (selector {result.selector}): "
+                 f"{result.explanation}.")  # fmt: skip
+    if not verdict.dkim:
+        pdf.para("No DKIM signature.")
+    pdf.para(f"ARC {verdict.arc.result}: {verdict.arc.explanation}.")
+    for answer in verdict.dns_answers:
+        pdf.para(f"DNS {answer.name} fetched {answer.fetched_at}: "
+                 f"{(answer.txt or answer.error or 'no record')[:90]}")  # fmt: skip
+    for claim in verdict.authentication_results:
+        said = ", ".join(f"{r['method']}={r['result']}" for r in claim.results) or claim.raw
+        pdf.para(f"Claimed by {claim.authserv_id} (not verified by Mailproof): {said}.")
+    for hint in verdict.hints:
+        pdf.para(f"Hint: {hint}.")
 
     pdf.heading("Copies")
     for name, copy in zip(names, found.copies, strict=True):

@@ -64,7 +64,7 @@ def test_signed_package_verifies_by_hand_and_names_any_altered_member(
     package = tmp_path / "out" / "evidence.zip"
     exported = run(
         home, "evidence", "export", "--message-id", MID, "-o", str(package),
-        "--sign", "alice@clinic.example", "--json",
+        "--sign", "alice@clinic.example", "--json", "--offline",
     )  # fmt: skip
     assert exported.returncode == 0, exported.stderr
     result = json.loads(exported.stdout)
@@ -76,7 +76,7 @@ def test_signed_package_verifies_by_hand_and_names_any_altered_member(
         archive.extractall(unpacked)
     assert names == [
         "copies/01.eml", "copies/02.eml", "copies/03.eml", "manifest.json",
-        "manifest.json.p7s", "message.eml", "provenance.json", "report.pdf",
+        "manifest.json.p7s", "message.eml", "provenance.json", "report.pdf", "trace.json",
     ]  # fmt: skip
     stored = {hashlib.sha256((unpacked / n).read_bytes()).hexdigest() for n in names[:3]}
     assert hashlib.sha256(original).hexdigest() in stored and len(stored) == 2
@@ -136,3 +136,45 @@ def test_signed_package_verifies_by_hand_and_names_any_altered_member(
     assert exports[-1]["detail"]["manifest_sha256"] == hashlib.sha256(
         (unpacked / "manifest.json").read_bytes()
     ).hexdigest()
+
+
+def test_package_of_a_dkim_signed_message_rechecks_dkim_from_the_recorded_dns(
+    mail_chain, tmp_path: Path
+) -> None:
+    import email.policy
+    from email.message import EmailMessage
+    from email.utils import format_datetime, localtime, make_msgid
+
+    msgid = make_msgid(idstring="evidence", domain="sender.test")
+    message = EmailMessage()
+    message["From"] = "Someone <someone@sender.test>"
+    message["To"] = "Alice <alice@example.test>"
+    message["Subject"] = "Proof of delivery"
+    message["Date"] = format_datetime(localtime())
+    message["Message-ID"] = msgid
+    message.set_content("Delivered.\n")
+    mail_chain.send("someone@sender.test", "alice@example.test",
+                    message.as_bytes(policy=email.policy.SMTP))  # fmt: skip
+    delivered = mail_chain.wait_for_delivery("alice", timeout=20, message_id=msgid)
+    eml = tmp_path / "delivered.eml"
+    eml.write_bytes(delivered)
+    home = tmp_path / "home"
+    assert run(home, "import", str(eml)).returncode == 0
+    dns = f"127.0.0.1:{mail_chain.dns_port}"
+    package = tmp_path / "dkim.zip"
+    done = run(home, "evidence", "export", "--message-id", msgid, "-o", str(package),
+               "--dns-server", dns)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(package) as archive:
+        trace = json.loads(archive.read("trace.json"))
+    assert trace["dkim"][0]["result"] == "pass" and trace["dns_answers"]
+    assert trace["summary"].startswith("Delivered to mx.example.test")
+
+    checked = run(home, "evidence", "verify", str(package), "--json", "--live-dns",
+                  "--dns-server", dns)  # fmt: skip
+    checks = {c["name"]: c for c in json.loads(checked.stdout)["checks"]}
+    assert checks["dkim (recorded DNS)"]["ok"] and "sender.test pass" in (
+        checks["dkim (recorded DNS)"]["detail"]
+    )
+    assert checks["dkim (today's DNS)"]["ok"] and checks["received trail"]["ok"]
+    assert checked.returncode == 0, checked.stdout
