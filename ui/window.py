@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QToolBar,
     QTreeWidget,
     QTreeWidgetItem,
@@ -43,6 +44,7 @@ from app.store.library import IngestReport, Library, local_account
 from app.tasks import CancelToken, Progress
 from ui.accounts import AccountsDialog
 from ui.audit_dialog import AuditDialog
+from ui.delivery import DeliveryView
 from ui.keys_dialog import KeysDialog
 from ui.models import MessageListModel
 from ui.reader import Banner, MessageView
@@ -131,7 +133,12 @@ class MainWindow(QMainWindow):
 
         list_pane = QSplitter(Qt.Orientation.Vertical)
         list_pane.addWidget(self.table)
-        list_pane.addWidget(self.reader)
+        self.delivery = DeliveryView(library)
+        self.message_tabs = QTabWidget()
+        self.message_tabs.addTab(self.reader, "Message")
+        self.message_tabs.addTab(self.delivery, "Delivery")
+        self.message_tabs.currentChanged.connect(self._tab_changed)
+        list_pane.addWidget(self.message_tabs)
         list_pane.setSizes([300, 500])
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(self.folders)
@@ -266,6 +273,10 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
+
+    def _tab_changed(self, _index: int) -> None:
+        if self.message_tabs.currentWidget() is self.delivery:
+            self.delivery.refresh()  # the trace (DNS) runs only when someone looks
 
     def open_audit(self) -> AuditDialog:
         dialog = AuditDialog(parent=self)
@@ -651,6 +662,7 @@ class MainWindow(QMainWindow):
         self.model.set_folder(int(folder_id) if folder_id is not None else None)
         self._watch_selected_folder()
         self.reader.clear()
+        self.delivery.set_message(None)
         if self.model.rowCount():
             self.table.selectRow(0)
         self._update_status()
@@ -700,6 +712,9 @@ class MainWindow(QMainWindow):
         def done(result: tuple[bytes, RenderedMessage, dict[str, bytes]]) -> None:
             if request == self._message_request:
                 self.reader.show_message(*result)
+                self.delivery.set_message(result[0])
+                if self.message_tabs.currentWidget() is self.delivery:
+                    self.delivery.refresh()
                 self._maybe_ready()
 
         def failed(message: str) -> None:

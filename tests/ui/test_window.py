@@ -319,3 +319,48 @@ def test_viewing_is_audited_and_the_audit_viewer_verifies_the_chain(
         "The audit log was altered: entry 1 was changed: entry 2 recorded another hash for it."
     )
     dialog.close()
+
+
+def test_delivery_tab_shows_hops_timeline_checks_and_exports_evidence(
+    qtbot, window, tmp_path
+) -> None:
+    import zipfile
+
+    raw = (
+        b"Received: from mx.example.com by mx.example.com with LMTP id kK3b for "
+        b"<bob@example.com>; Fri, 03 May 2024 09:15:05 +0000\r\n"
+        b"Received: from mail.example.org (mail.example.org [192.0.2.10]) (using TLSv1.3 with "
+        b"cipher TLS_AES_256_GCM_SHA384 (256/256 bits)) by mx.example.com (Postfix) with "
+        b"ESMTPS id 4VXk2t3Z5Qz9sPl for <bob@example.com>; Fri, 3 May 2024 09:15:04 +0000\r\n"
+        b"Received: from [10.0.0.7] (unknown [198.51.100.20]) by smtp.example.org (Postfix) "
+        b"with ESMTP id 4VXk2s0Ab for <bob@example.com>; Fri, 3 May 2024 09:15:02 +0000\r\n"
+        b"From: Alice <alice@example.org>\r\nTo: bob@example.com\r\nSubject: Traced\r\n"
+        b"Date: Fri, 03 May 2024 09:15:00 +0000\r\nMessage-ID: <traced@example.org>\r\n\r\nHi\r\n"
+    )
+    root = tmp_path / "md"
+    for sub in ("cur", "new", "tmp"):
+        (root / sub).mkdir(parents=True)
+    (root / "cur" / "1:2,S").write_bytes(raw)
+    open_and_wait(qtbot, window, root)
+    qtbot.waitUntil(lambda: window.reader.rendered is not None)
+    window.delivery.offline = True  # no DNS from the test
+    with qtbot.waitSignal(window.delivery.traced, timeout=15000):
+        window.message_tabs.setCurrentWidget(window.delivery)
+    view = window.delivery
+    assert view.summary_label.text().startswith(
+        "Delivered to mx.example.com at 2024-05-03 09:15:05 UTC via 3 hops, TLS on 1 of 3"
+    )
+    assert view.hops.topLevelItemCount() == 3
+    first = view.hops.topLevelItem(0)
+    assert (first.text(4), first.text(5), first.text(7)) == ("198.51.100.20", "smtp.example.org",
+                                                              "none")  # fmt: skip
+    assert view.hops.topLevelItem(1).text(7) == "TLSv1.3 TLS_AES_256_GCM_SHA384"
+    assert len(view.timeline.points) == 3
+    checks = [view.details.topLevelItem(i).text(0) for i in range(view.details.topLevelItemCount())]
+    assert checks[:2] == ["DKIM", "ARC"] and "Copy" in checks
+
+    target = tmp_path / "evidence.zip"
+    with qtbot.waitSignal(view.exported, timeout=30000):
+        view.export_to(target)
+    with zipfile.ZipFile(target) as archive:
+        assert "trace.json" in archive.namelist() and "report.pdf" in archive.namelist()
