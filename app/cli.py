@@ -139,6 +139,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--dns-server", metavar="HOST:PORT", help="resolver for DKIM keys (default: the system's)"
     )
 
+    inv = commands.add_parser(
+        "investigate", help="where is my message? every folder, bounces, an outcome, next steps"
+    )
+    inv.add_argument("--message-id", metavar="ID")
+    inv.add_argument("--from", dest="from_addr", metavar="A", help="the sender's address")
+    inv.add_argument("--to", dest="to_addr", metavar="B", help="the recipient's address")
+    inv.add_argument("--subject", metavar="TEXT")
+    inv.add_argument("--date", metavar="DAY", help="YYYY-MM-DD or an ISO time (UTC)")
+    inv.add_argument("--window", type=float, default=24.0, metavar="HOURS", help="± hours")
+    inv.add_argument(
+        "--retention-days", type=int, default=14, help="how long providers keep logs (14)"
+    )
+    inv.add_argument("--json", action="store_true", help="one JSON document")
+
     import_cmd = commands.add_parser(
         "import", help="copy a local archive (mbox, Maildir, .eml folder or file) into the store"
     )
@@ -635,6 +649,36 @@ def cmd_trace(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_investigate(args: argparse.Namespace, out: TextIO) -> int:
+    from app.delivery.locate import normalise_message_id
+    from app.investigate.search import Query, investigate
+
+    query = Query(
+        message_id=normalise_message_id(args.message_id) if args.message_id else None,
+        from_addr=args.from_addr,
+        to_addr=args.to_addr,
+        subject=args.subject,
+        date=_since(args.date),
+        window_hours=args.window,
+    )
+    result = investigate(_library(), query, retention_days=args.retention_days)
+    if args.json:
+        out.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        return EXIT_OK
+    out.write(f"outcome: {result.outcome}\n")
+    for reason in result.reasons:
+        out.write(f"  - {reason}\n")
+    for hit in result.hits[:20]:
+        out.write(
+            f"  {hit.score:.2f}  {hit.account}/{hit.folder}  {hit.date_utc or '-'}  "
+            f"{hit.subject[:60]}  ({hit.state}; {', '.join(hit.reasons)})\n"
+        )
+    for step in result.next_steps:
+        out.write(f"next: {step}\n")
+    out.write("\n" + result.provider_request + "\n")
+    return EXIT_OK
+
+
 def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
     source = open_source(args.path)
     if args.folder:
@@ -1001,6 +1045,7 @@ COMMANDS = {
     "audit": cmd_audit,
     "evidence": cmd_evidence,
     "trace": cmd_trace,
+    "investigate": cmd_investigate,
 }
 
 
