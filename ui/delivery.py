@@ -196,9 +196,25 @@ class DeliveryView(QWidget):
         for claim in verdict.authentication_results:
             said = ", ".join(f"{r['method']}={r['result']}" for r in claim.results) or claim.raw
             rows.append((f"Claimed by {claim.authserv_id}", f"{said} (not verified)", None))
+        versions = len({c.sha256 for c in verdict.locations})
+        if verdict.locations:
+            same = "all byte-identical" if versions == 1 else f"{versions} different versions"
+            rows.append(("Copies", f"{len(verdict.locations)} stored, {same}", None))
         for copy in verdict.locations:
+            origin = (
+                f"UID {copy.uid}, UIDVALIDITY {copy.uidvalidity}, INTERNALDATE "
+                f"{copy.internaldate}, fetched {copy.fetched_at}"
+                if copy.kind == "imap"
+                else f"imported {copy.imported_at} from {copy.source_path}"
+            )
             gone = " — deleted on the server, kept here" if copy.expunged_at else ""
-            rows.append(("Copy", f"{copy.account}/{copy.folder} {copy.sha256[:16]}…{gone}", None))
+            rows.append(
+                (
+                    f"Copy in {copy.account}/{copy.folder}",
+                    f"{origin}; SHA-256 {copy.sha256}{gone}",
+                    None,
+                )
+            )
         for hint in verdict.hints:
             rows.append(("Hint", hint, BAD))
         for name, text, color in rows:

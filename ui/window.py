@@ -45,6 +45,7 @@ from app.tasks import CancelToken, Progress
 from ui.accounts import AccountsDialog
 from ui.audit_dialog import AuditDialog
 from ui.delivery import DeliveryView
+from ui.investigate_dialog import InvestigateDialog
 from ui.keys_dialog import KeysDialog
 from ui.models import MessageListModel
 from ui.reader import Banner, MessageView
@@ -215,6 +216,7 @@ class MainWindow(QMainWindow):
         )
         view_menu.addAction("Show source").triggered.connect(self.reader.source_button.toggle)
         tools_menu = self.menuBar().addMenu("&Tools")
+        tools_menu.addAction("Find a missing message…").triggered.connect(self.open_investigation)
         tools_menu.addAction("Audit log…").triggered.connect(self.open_audit)
 
     def _build_statusbar(self) -> None:
@@ -231,6 +233,8 @@ class MainWindow(QMainWindow):
         row.addWidget(self.progress)
         row.addWidget(self.cancel_button)
         self.statusBar().addWidget(self.status_label, 1)
+        # A temporary message replaces the folder line instead of being drawn over it.
+        self.statusBar().messageChanged.connect(lambda text: self.status_label.setVisible(not text))
         self.statusBar().addPermanentWidget(holder)
         self._progress_timer = QTimer(self)
         self._progress_timer.setSingleShot(True)
@@ -277,6 +281,12 @@ class MainWindow(QMainWindow):
     def _tab_changed(self, _index: int) -> None:
         if self.message_tabs.currentWidget() is self.delivery:
             self.delivery.refresh()  # the trace (DNS) runs only when someone looks
+
+    def open_investigation(self) -> InvestigateDialog:
+        dialog = InvestigateDialog(self.library, parent=self)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
 
     def open_audit(self) -> AuditDialog:
         dialog = AuditDialog(parent=self)

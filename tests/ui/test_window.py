@@ -357,10 +357,47 @@ def test_delivery_tab_shows_hops_timeline_checks_and_exports_evidence(
     assert view.hops.topLevelItem(1).text(7) == "TLSv1.3 TLS_AES_256_GCM_SHA384"
     assert len(view.timeline.points) == 3
     checks = [view.details.topLevelItem(i).text(0) for i in range(view.details.topLevelItemCount())]
-    assert checks[:2] == ["DKIM", "ARC"] and "Copy" in checks
+    assert checks[:2] == ["DKIM", "ARC"] and "Copies" in checks
+    copy_rows = [view.details.topLevelItem(i) for i in range(view.details.topLevelItemCount())]
+    copy_row = next(r for r in copy_rows if r.text(0).startswith("Copy in "))
+    assert "imported " in copy_row.text(1) and "SHA-256 " in copy_row.text(1)
 
     target = tmp_path / "evidence.zip"
     with qtbot.waitSignal(view.exported, timeout=30000):
         view.export_to(target)
     with zipfile.ZipFile(target) as archive:
         assert "trace.json" in archive.namelist() and "report.pdf" in archive.namelist()
+
+
+def test_missing_message_wizard_ends_in_one_outcome_with_a_provider_request(
+    qtbot, window, make_maildir
+) -> None:
+    root = make_maildir([make_message(i) for i in range(5)], subfolders=("Sent",))
+    open_and_wait(qtbot, window, root)
+    dialog = window.open_investigation()
+    dialog.date.setText("not a date")
+    dialog.search()
+    assert "not YYYY-MM-DD" in dialog.outcome.text() and not dialog.busy()
+
+    dialog.date.setText("")
+    dialog.subject.setText("In Sent")
+    dialog.sender.setText(window.model.rows[0].from_display or "nobody@example.org")
+    dialog.search()
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=15000)
+    assert dialog.result.outcome in ("sent-copy-only", "found", "not-found")
+    assert dialog.outcome.text().startswith(
+        {"sent-copy-only": "Only a Sent copy", "found": "Found", "not-found": "Not found"}[
+            dialog.result.outcome
+        ]
+    )
+    assert "Please check your mail logs" in dialog.request.toPlainText()
+
+    dialog.subject.setText("")
+    dialog.sender.setText("")
+    dialog.message_id.setText("<nothing-like-it@nowhere.example>")
+    dialog.result = None
+    dialog.search()
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=15000)
+    assert dialog.result.outcome == "not-found"
+    assert dialog.hits.topLevelItemCount() == 0 and "→ " in dialog.reasons.text()
+    dialog.close()
