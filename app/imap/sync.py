@@ -93,6 +93,16 @@ def _uid_ranges(uids: Sequence[int]) -> list[list[int]]:
     return [ordered[i : i + META_CHUNK] for i in range(0, len(ordered), META_CHUNK)]
 
 
+def announced_size(facts: dict[bytes, Any]) -> int | None:
+    """RFC822.SIZE as the server announced it, or None when it is missing or not a number."""
+    value = facts.get(b"RFC822.SIZE")
+    if isinstance(value, bytes) and value.isdigit():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
 def flags_text(flags: Sequence[Any]) -> str:
     """The message's flags as stored: sorted, space-separated. ``\\Recent`` is left out: it
     belongs to one IMAP session, not to the message, and would look like a change each sync."""
@@ -171,6 +181,7 @@ class FolderSync:
         # After a UIDVALIDITY change: size → [(sha256, "old-uidvalidity/old-uid")] of the
         # copies stored under the old numbering, candidates to re-map without downloading.
         self.remap: dict[int, list[tuple[str, str]]] = {}
+        self.failed_uids: list[int] = []  # messages whose answer could not be read
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -262,6 +273,13 @@ class FolderSync:
             )
             self.db.execute("COMMIT")
             self.result.expunged = len(gone)
+        if self.failed_uids:
+            shown = ", ".join(str(u) for u in self.failed_uids[:10])
+            self.result.error = (
+                f"the server answered unexpectedly: its answer for UID {shown} is not valid "
+                "IMAP; the other messages were stored — run sync again to retry"
+            )
+            return self.result  # not up to date: the next sync lists the folder again
         # Saved last: only a completed folder sync may claim to be up to date.
         self.db.execute(
             "UPDATE folders SET uidvalidity=?, uidnext=?, highestmodseq=?, synced_at=? WHERE id=?",
@@ -349,7 +367,7 @@ class FolderSync:
             for chunk in _uid_ranges(uids)
         ]
         self._bytes_total = sum(
-            int(facts.get(b"RFC822.SIZE", 0) or 0) for _, meta in metas for facts in meta.values()
+            announced_size(facts) or 0 for _, meta in metas for facts in meta.values()
         )
         self.progress(0, total)
         self.report("syncing", 0, total)
@@ -364,7 +382,7 @@ class FolderSync:
                 facts = meta.get(uid)
                 if facts is None:
                     continue  # expunged between SEARCH and FETCH
-                size = int(facts.get(b"RFC822.SIZE", 0) or 0)
+                size = announced_size(facts) or 0
                 if batch and (batch_bytes + size > BATCH_BYTES or len(batch) >= BATCH_MESSAGES):
                     done += self._fetch_batch(folder_id, uidvalidity, batch, meta)
                     self.progress(done, total)
@@ -386,9 +404,7 @@ class FolderSync:
         compared whole), fetched in one batch instead of the messages; never just a
         Message-ID. The copy records ``remapped_from`` = ``old-uidvalidity/old-uid``."""
         candidates = [
-            uid
-            for uid in uids
-            if uid in meta and int(meta[uid].get(b"RFC822.SIZE", -1) or 0) in self.remap
+            uid for uid in uids if uid in meta and announced_size(meta[uid]) in self.remap
         ]
         if not candidates:
             return set()
@@ -404,7 +420,7 @@ class FolderSync:
             if not header or body_start is None:
                 continue
             self.result.bytes_downloaded += len(header) + len(body_start)
-            pool = self.remap[int(meta[uid][b"RFC822.SIZE"])]
+            pool = self.remap[announced_size(meta[uid]) or 0]
             for index, (sha256, old) in enumerate(pool):
                 stored = self.library.raw(sha256)
                 if stored.startswith(header + body_start):
@@ -468,7 +484,7 @@ class FolderSync:
                 flags_text(facts.get(b"FLAGS", ())),
                 stamp,
                 self.server,
-                facts.get(b"RFC822.SIZE"),
+                announced_size(facts),
                 remapped_from,
             ),
         )
@@ -479,7 +495,7 @@ class FolderSync:
     ) -> int:
         if self.cancel is not None:
             self.cancel.check()
-        bodies = self.client.fetch(uids, [b"BODY.PEEK[]"])
+        bodies = self._fetch_bodies(uids)
         records = []
         for uid in uids:
             response = bodies.get(uid)
@@ -487,8 +503,14 @@ class FolderSync:
                 continue
             raw = response[b"BODY[]"] or b""
             facts = meta.get(uid, {})
-            size = int(facts.get(b"RFC822.SIZE", len(raw)) or 0)
-            if size != len(raw):
+            size = announced_size(facts)
+            if size is None:
+                self.result.warnings.append(
+                    f"UID {uid}: the server announced no valid size "
+                    f"({str(facts.get(b'RFC822.SIZE'))[:20]!r}); the {len(raw)} bytes received "
+                    "are stored"
+                )
+            elif size != len(raw):
                 self.result.warnings.append(
                     f"UID {uid}: the server announced {size} bytes but sent {len(raw)}; "
                     "the bytes received are stored"
@@ -511,6 +533,26 @@ class FolderSync:
         added = self.library.store_batch([raw for _, raw, _, _ in records], rows)
         self.result.new += added
         return len(uids)
+
+    def _fetch_bodies(self, uids: list[int]) -> dict[int, Any]:
+        """The batch's bodies; when the server's answer cannot be parsed, each UID again on
+        its own, so one garbled message costs only that message (noted in ``failed_uids``)."""
+        try:
+            bodies: dict[int, Any] = self.client.fetch(uids, [b"BODY.PEEK[]"])
+            return bodies
+        except ProtocolError:
+            if len(uids) == 1:
+                self.failed_uids.append(uids[0])
+                log.info("UID %s: unparsable FETCH answer", uids[0], exc_info=True)
+                return {}
+        bodies = {}
+        for uid in uids:
+            try:
+                bodies.update(self.client.fetch([uid], [b"BODY.PEEK[]"]))
+            except ProtocolError:
+                log.info("UID %s: unparsable FETCH answer", uid, exc_info=True)
+                self.failed_uids.append(uid)
+        return bodies
 
     def _update_flags(
         self,
@@ -586,7 +628,7 @@ def sync_account(
                 result = job.run()
             except Cancelled:
                 raise
-            except (TimeoutError, IMAPClientError, OSError, ssl.SSLError) as err:
+            except (TimeoutError, IMAPClientError, OSError, ssl.SSLError, ValueError) as err:
                 log.info("sync of %s/%s failed", account.name, folder.name, exc_info=True)
                 result = FolderResult(folder.name, error=_describe(err))
                 _rollback(library)
@@ -624,13 +666,14 @@ def _describe(err: BaseException) -> str:
         err, (IMAPClientAbortError, ConnectionError, socket.timeout, TimeoutError, ssl.SSLError)
     ):
         return (
-            f"the connection to the server broke during the sync ({_short(err)}); what was "
-            "downloaded is kept — run sync again to continue"
+            f"the connection to the server broke during the sync ({_short(err)}); anything "
+            "downloaded before is kept — run sync again to continue"
         )
     if isinstance(err, ProtocolError):
+        # imapclient's parser text quotes the raw reply — possibly mail content: not shown
         return (
-            "the server answered unexpectedly: its reply is not valid IMAP "
-            f"({_short(err, 80)}); what was downloaded is kept — run sync again to retry"
+            "the server answered unexpectedly: its reply is not valid IMAP; anything "
+            "downloaded before is kept — run sync again to retry"
         )
     return f"the server answered unexpectedly: {_short(err)}"
 
