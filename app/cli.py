@@ -151,6 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument(
         "--retention-days", type=int, default=14, help="how long providers keep logs (14)"
     )
+    inv.add_argument(
+        "--account", metavar="NAME", help="read this account's server filters (ManageSieve)"
+    )
+    inv.add_argument("--sieve-port", type=int, default=4190, help="ManageSieve port (4190)")
     inv.add_argument("--json", action="store_true", help="one JSON document")
 
     import_cmd = commands.add_parser(
@@ -661,7 +665,23 @@ def cmd_investigate(args: argparse.Namespace, out: TextIO) -> int:
         date=_since(args.date),
         window_hours=args.window,
     )
-    result = investigate(_library(), query, retention_days=args.retention_days)
+    library = _library()
+    scripts, problem = None, "give --account to read the server's filters (ManageSieve)"
+    if args.account:
+        from app.investigate.sieve import read_scripts
+
+        account = load_account(library.db, args.account)
+        try:
+            scripts = read_scripts(account, secrets.get_password(account.name), args.sieve_port)
+        except MailproofError as err:
+            problem = str(err)
+    result = investigate(
+        library,
+        query,
+        retention_days=args.retention_days,
+        sieve=scripts,
+        sieve_problem=problem,
+    )
     if args.json:
         out.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
         return EXIT_OK

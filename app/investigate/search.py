@@ -7,11 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.delivery.received import hops_of
 from app.investigate.bounce import Bounce, read_bounce
+from app.investigate.sieve import Facts, RuleFinding, SieveScript, findings
 from app.store.library import Library
 
 DEFAULT_RETENTION_DAYS = 14
@@ -76,6 +78,7 @@ class Investigation:
     provider_request: str
     retention_days_left: int | None
     next_steps: tuple[str, ...] = field(default=())
+    filters: tuple[RuleFinding, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -88,6 +91,7 @@ class Investigation:
             "provider_request": self.provider_request,
             "retention_days_left": self.retention_days_left,
             "next_steps": list(self.next_steps),
+            "filters": [f.to_json() for f in self.filters],
         }
 
 
@@ -227,13 +231,30 @@ def _provider_request(query: Query, hits: list[Hit], library: Library) -> tuple[
     return "\n".join(lines), None if moment is None else moment.timestamp()
 
 
+def _facts(query: Query) -> Facts:
+    headers: dict[str, list[str]] = {}
+    if query.from_addr:
+        headers["from"] = [query.from_addr]
+    if query.to_addr:
+        headers["to"] = [query.to_addr]
+    if query.subject:
+        headers["subject"] = [query.subject]
+    if query.message_id:
+        headers["message-id"] = [query.message_id]
+    return Facts(headers=headers)
+
+
 def investigate(
     library: Library,
     query: Query,
     *,
     retention_days: int = DEFAULT_RETENTION_DAYS,
     now: dt.datetime | None = None,
+    sieve: Sequence[SieveScript] | None = None,
+    sieve_problem: str | None = None,
 ) -> Investigation:
+    """``sieve``: the account's scripts (None when they could not be read: ``sieve_problem``
+    says why)."""
     if not (query.message_id or query.from_addr or query.to_addr or query.subject):
         from app.errors import BadInput
 
@@ -282,6 +303,8 @@ def investigate(
     received = [h for h in hits if h.role != "\\Sent"]
     reasons: list[str] = []
     steps: list[str] = []
+    rules = findings(sieve, _facts(query)) if sieve is not None else []
+    disposing = [r for r in rules if r.matches]
     if received:
         outcome = "found"
         places = sorted({f"{h.account}/{h.folder}" for h in received})
@@ -291,6 +314,13 @@ def investigate(
             if hit.role in ("\\Junk", "\\Trash") or hit.state != "present":
                 reasons.append(f"{hit.account}/{hit.folder}: {hit.state}"
                                + (" (spam folder)" if hit.role == "\\Junk" else ""))  # fmt: skip
+    elif disposing:
+        outcome = "filtered"
+        reasons += [
+            f"the server filter {r.script!r} has “{r.rule}” → {'; '.join(r.actions)}"
+            for r in disposing
+        ]
+        steps.append("change or remove that rule (webmail filter settings), then ask to resend")
     elif bounces:
         outcome = "bounced"
         reasons += [b.summary for b in bounces]
@@ -313,10 +343,19 @@ def investigate(
             "ask the sender for the Message-ID or the full headers of their sent copy",
             "send the provider request below",
         ]
-    reasons.append("server filters (Sieve) could not be checked: not available in this version")
+    if sieve is None:
+        reasons.append(f"server filters could not be checked: {sieve_problem or 'not asked'}")
+    else:
+        maybe = [r for r in rules if r.matches is None]
+        reasons += [
+            f"the filter rule “{r.rule}” → {'; '.join(r.actions)} may apply (it tests what "
+            "Mailproof cannot see, e.g. the envelope or the body)"
+            for r in maybe
+        ]
     query_json = {k: (v.isoformat() if isinstance(v, dt.datetime) else v)
                   for k, v in query.__dict__.items()}  # fmt: skip
     return Investigation(
+        filters=tuple(rules),
         query=query_json,
         outcome=outcome,
         reasons=tuple(reasons),
