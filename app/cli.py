@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--account", metavar="NAME", help="read this account's server filters (ManageSieve)"
     )
     inv.add_argument("--sieve-port", type=int, default=4190, help="ManageSieve port (4190)")
+    inv.add_argument(
+        "--list", action="store_true", help="the investigations made so far (newest first)"
+    )
     inv.add_argument("--json", action="store_true", help="one JSON document")
 
     import_cmd = commands.add_parser(
@@ -655,7 +658,19 @@ def cmd_trace(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_investigate(args: argparse.Namespace, out: TextIO) -> int:
     from app.delivery.locate import normalise_message_id
-    from app.investigate.search import Query, investigate
+    from app.investigate.search import Query, investigate, recorded
+
+    if args.list:
+        for record in recorded():
+            if args.json:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            else:
+                asked = ", ".join(f"{k}={v}" for k, v in record["query"].items() if v)
+                out.write(
+                    f"{record['investigated_at']}  {record['outcome']:<15} {asked}  "
+                    f"({len(record['hits'])} hits) {record['file']}\n"
+                )
+        return EXIT_OK
 
     query = Query(
         message_id=normalise_message_id(args.message_id) if args.message_id else None,

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from app.delivery.locate import normalise_message_id
 from app.errors import BadInput
-from app.investigate.search import Investigation, Query, investigate
+from app.investigate.search import Investigation, Query, investigate, recorded
 from app.store.library import Library
 from app.tasks import CancelToken, Progress
 from ui.worker import Worker
@@ -100,6 +100,12 @@ class InvestigateDialog(QDialog):
         layout.addWidget(self.reasons)
         layout.addWidget(self.hits, 2)
         layout.addWidget(self.request, 1)
+        self.history = QTreeWidget()
+        self.history.setHeaderLabels(["Earlier investigations (UTC)", "Outcome", "Asked for"])
+        self.history.setRootIsDecorated(False)
+        self.history.setMaximumHeight(120)
+        layout.addWidget(self.history)
+        self.reload_history()
 
     def busy(self) -> bool:
         return self._worker is not None
@@ -147,8 +153,17 @@ class InvestigateDialog(QDialog):
         self._worker = None
         self.search_button.setEnabled(True)
 
+    def reload_history(self) -> None:
+        self.history.clear()
+        for record in recorded()[:50]:
+            asked = ", ".join(f"{k} {v}" for k, v in record.get("query", {}).items() if v)
+            self.history.addTopLevelItem(
+                QTreeWidgetItem([str(record.get("investigated_at")), record["outcome"], asked])
+            )
+
     def _show(self, result: Investigation) -> None:
         self.result = result
+        self.reload_history()
         self.outcome.setText(OUTCOME_TEXT.get(result.outcome, result.outcome))
         lines = [f"• {r}" for r in result.reasons] + [f"→ {s}" for s in result.next_steps]
         self.reasons.setText("\n".join(lines))

@@ -32,6 +32,7 @@ from app.delivery.received import hops_of
 from app.delivery.verdict import trace
 from app.errors import BadInput, MailproofError
 from app.evidence.report import render_report
+from app.investigate.search import recorded
 from app.mime.summary import summarize
 from app.store.library import Library
 
@@ -152,7 +153,13 @@ def export_evidence(
     exported_at = clock()
     verdict = trace(raw, resolver=resolver, offline=offline, library=library)
     members["trace.json"] = json.dumps(verdict.to_json(), indent=2, ensure_ascii=False).encode()
-    members["report.pdf"] = render_report(summary, found, names, exported_at, __version__, verdict)
+    investigations = recorded(summary.message_id, summary.sha256)
+    members["investigations.json"] = json.dumps(
+        investigations, indent=2, ensure_ascii=False
+    ).encode()
+    members["report.pdf"] = render_report(
+        summary, found, names, exported_at, __version__, verdict, investigations
+    )
     manifest = {
         "tool": f"mailproof {__version__}",
         "exported_at": exported_at,

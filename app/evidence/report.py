@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -60,6 +61,7 @@ def render_report(
     exported_at: str,
     version: str,
     verdict: DeliveryVerdict,
+    investigations: list[dict[str, Any]] | None = None,
 ) -> bytes:
     pdf = _Pdf()
     pdf.set_title("Mailproof delivery evidence")
@@ -125,6 +127,22 @@ def render_report(
         pdf.para(f"    SHA-256 {copy.sha256}")
     if found.note:
         pdf.para(f"Note: {found.note}.")
+
+    pdf.heading("Investigations")
+    if not investigations:
+        pdf.para("No investigation of this message was made before the export.")
+    for record in investigations or []:
+        asked = ", ".join(f"{k} {v}" for k, v in record.get("query", {}).items() if v)
+        pdf.para(
+            f"{record.get('investigated_at')} by {record.get('investigated_by')}: asked for "
+            f"{asked}; outcome {record.get('outcome')} — "
+            + "; ".join(record.get("reasons", [])[:3])
+        )
+    pdf.para(
+        "Wording: “sent” means a copy exists in a Sent folder; “reached the provider” means a "
+        "server recorded it in the Received trail; “in the mailbox” means a stored copy came "
+        "from the recipient's folder. No method can guarantee delivery."
+    )
 
     pdf.heading("Where Mailproof looked")
     pdf.para("; ".join(found.searched) or "(no folders in the store)")

@@ -6,14 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import getpass
+import hashlib
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from app import audit
+from app.config import data_home
 from app.delivery.received import hops_of
 from app.investigate.bounce import Bounce, read_bounce
 from app.investigate.sieve import Facts, RuleFinding, SieveScript, findings
+from app.store.atomic import write_atomic
 from app.store.library import Library
 
 DEFAULT_RETENTION_DAYS = 14
@@ -79,9 +86,13 @@ class Investigation:
     retention_days_left: int | None
     next_steps: tuple[str, ...] = field(default=())
     filters: tuple[RuleFinding, ...] = field(default=())
+    investigated_at: str = ""
+    investigated_by: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "investigated_at": self.investigated_at,
+            "investigated_by": self.investigated_by,
             "query": self.query,
             "outcome": self.outcome,
             "reasons": list(self.reasons),
@@ -305,8 +316,13 @@ def investigate(
     steps: list[str] = []
     rules = findings(sieve, _facts(query)) if sieve is not None else []
     disposing = [r for r in rules if r.matches]
+    filing = [r for r in rules if r.matches and r.actions[0].startswith("fileinto")]
     if received:
         outcome = "found"
+        reasons += [
+            f"the server filter {r.script!r} filed it: “{r.rule}” → {'; '.join(r.actions)}"
+            for r in filing
+        ]
         places = sorted({f"{h.account}/{h.folder}" for h in received})
         reasons.append(f"{len(received)} received cop{'y' if len(received) == 1 else 'ies'} in "
                        + ", ".join(places))  # fmt: skip
@@ -354,15 +370,76 @@ def investigate(
         ]
     query_json = {k: (v.isoformat() if isinstance(v, dt.datetime) else v)
                   for k, v in query.__dict__.items()}  # fmt: skip
-    return Investigation(
+    searched_counts = tuple(
+        f"{r['account']}/{r['name']} ({r['n']} copies)"
+        for r in library.db.execute(
+            "SELECT f.account, f.name, COUNT(c.id) AS n FROM folders f "
+            "LEFT JOIN copies c ON c.folder_id=f.id GROUP BY f.id ORDER BY f.account, f.name"
+        )
+    )
+    result = Investigation(
+        investigated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        investigated_by=_user(),
         filters=tuple(rules),
         query=query_json,
         outcome=outcome,
         reasons=tuple(reasons),
         hits=tuple(hits),
         bounces=tuple(bounces),
-        searched=searched,
+        searched=searched_counts,
         provider_request=request,
         retention_days_left=days_left,
         next_steps=tuple(steps),
     )
+    _record(result)
+    return result
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def records_dir() -> Path:
+    return data_home() / "investigations"
+
+
+def _record(result: Investigation) -> None:
+    """Keep the investigation (a search that found nothing is evidence too) and log it."""
+    data = json.dumps(result.to_json(), indent=1, ensure_ascii=False).encode()
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")  # sorts by creation
+    write_atomic(records_dir() / f"{stamp}-{digest}.json", data)
+    audit.record(
+        "investigation",
+        result.query,
+        result.outcome,
+        hits=len(result.hits),
+        record=f"{stamp}-{digest}.json",
+    )
+
+
+def recorded(message_id: str | None = None, sha256: str | None = None) -> list[dict[str, Any]]:
+    """Stored investigations, newest first; with a Message-ID or SHA-256, those about it
+    (asked by that Message-ID, or with that message among the hits)."""
+    found = []
+    folder = records_dir()
+    for path in sorted(folder.glob("*.json"), reverse=True) if folder.is_dir() else []:
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        about = message_id is None and sha256 is None
+        if message_id and record.get("query", {}).get("message_id") == message_id:
+            about = True
+        if any(
+            h.get("sha256") == sha256 or (message_id and h.get("message_id") == message_id)
+            for h in record.get("hits", [])
+        ):
+            about = True
+        if about:
+            record["file"] = path.name
+            found.append(record)
+    return found

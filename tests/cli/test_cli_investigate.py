@@ -97,6 +97,16 @@ def test_bounced_sent_copy_only_and_not_found(cli, tmp_path: Path) -> None:
     assert nothing["outcome"] == "not-found" and nothing["hits"] == []
     assert any("folders searched" in r for r in nothing["reasons"])
     assert nothing["next_steps"]
+    listed = cli("investigate", "--list", "--json", home_dir=home2)
+    records = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [r["outcome"] for r in records] == ["not-found", "sent-copy-only"]  # newest first
+    assert records[0]["investigated_by"] and records[0]["searched"]
+    audit = [json.loads(x) for x in cli("audit", "show", "--json", home_dir=home2).stdout.split(
+        b"\n") if x]  # fmt: skip
+    assert [e["result"] for e in audit if e["action"] == "investigation"] == [
+        "sent-copy-only",
+        "not-found",
+    ]
     text = cli("investigate", "--message-id", "<lab-4711@clinic.example>", home_dir=home2)
     assert text.stdout.decode().startswith("outcome: sent-copy-only")
     empty = cli("investigate", home_dir=home2)

@@ -61,6 +61,8 @@ def test_signed_package_verifies_by_hand_and_names_any_altered_member(
     )
     assert imported.returncode == 0, imported.stderr
 
+    asked = run(home, "investigate", "--message-id", MID, "--json")
+    assert asked.returncode == 0 and json.loads(asked.stdout)["outcome"] == "found"
     package = tmp_path / "out" / "evidence.zip"
     exported = run(
         home, "evidence", "export", "--message-id", MID, "-o", str(package),
@@ -75,10 +77,13 @@ def test_signed_package_verifies_by_hand_and_names_any_altered_member(
         names = sorted(archive.namelist())
         archive.extractall(unpacked)
     assert names == [
-        "copies/01.eml", "copies/02.eml", "copies/03.eml", "manifest.json",
-        "manifest.json.p7s", "message.eml", "provenance.json", "report.pdf", "trace.json",
+        "copies/01.eml", "copies/02.eml", "copies/03.eml", "investigations.json",
+        "manifest.json", "manifest.json.p7s", "message.eml", "provenance.json", "report.pdf",
+        "trace.json",
     ]  # fmt: skip
     stored = {hashlib.sha256((unpacked / n).read_bytes()).hexdigest() for n in names[:3]}
+    investigations = json.loads((unpacked / "investigations.json").read_text())
+    assert [i["outcome"] for i in investigations] == ["found"]  # the one made before export
     assert hashlib.sha256(original).hexdigest() in stored and len(stored) == 2
     provenance = json.loads((unpacked / "provenance.json").read_text())
     assert sorted(c["folder"] for c in provenance["copies"]) == ["BACKUP", "INBOX", "Sent"]

@@ -400,4 +400,6 @@ def test_missing_message_wizard_ends_in_one_outcome_with_a_provider_request(
     qtbot.waitUntil(lambda: dialog.result is not None, timeout=15000)
     assert dialog.result.outcome == "not-found"
     assert dialog.hits.topLevelItemCount() == 0 and "→ " in dialog.reasons.text()
+    assert dialog.history.topLevelItemCount() == 2  # every investigation is kept
+    assert dialog.history.topLevelItem(0).text(1) == "not-found"
     dialog.close()
