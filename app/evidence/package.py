@@ -38,7 +38,8 @@ from app.store.library import Library
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.p7s"
-MAX_MEMBER = 512 * 1024 * 1024
+MAX_MEMBER = 512 * 1024 * 1024  # per package, unpacked
+MAX_MEMBERS = 10_000
 
 
 class EvidenceError(MailproofError):
@@ -247,9 +248,16 @@ def read_members(path: Path) -> dict[str, bytes]:
     try:
         with zipfile.ZipFile(path) as archive:
             members = {}
-            for info in archive.infolist():
-                if info.file_size > MAX_MEMBER:
-                    raise EvidenceError(f"{path}: member {info.filename} is implausibly large")
+            infos = archive.infolist()
+            if len(infos) > MAX_MEMBERS or sum(i.file_size for i in infos) > MAX_MEMBER:
+                raise EvidenceError(f"{path}: too many or too large members for a package")
+            for info in infos:
+                ratio = info.file_size / max(info.compress_size, 1)
+                if info.file_size > MAX_MEMBER or (ratio > 1000 and info.file_size > 10**7):
+                    raise EvidenceError(
+                        f"{path}: member {info.filename} would unpack to {info.file_size:,} "
+                        "bytes (a zip bomb?); refused"
+                    )
                 members[info.filename] = archive.read(info)
             return members
     except (zipfile.BadZipFile, OSError, zipfile.LargeZipFile) as err:

@@ -51,7 +51,9 @@ class _Pdf(FPDF):
         self.set_font(self.family, "", 9)
 
     def para(self, text: str) -> None:
-        self.multi_cell(0, 5, self.text_safe(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(
+            0, 5, self.text_safe(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
 
 
 def render_report(
@@ -113,6 +115,8 @@ def render_report(
         pdf.para(f"Hint: {hint}.")
 
     pdf.heading("Copies")
+    if not found.copies:
+        pdf.para("No stored copy: this package holds only the message file it was made from.")
     for name, copy in zip(names, found.copies, strict=True):
         where = f"{copy.account}/{copy.folder}"
         origin = (

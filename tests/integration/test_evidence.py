@@ -126,6 +126,32 @@ def test_signed_package_verifies_by_hand_and_names_any_altered_member(
         archive.extractall(tmp_path / "forged")
     assert subprocess.run(openssl, cwd=tmp_path / "forged", capture_output=True).returncode != 0
 
+    deleted = tmp_path / "deleted.zip"
+    added = tmp_path / "added.zip"
+    with zipfile.ZipFile(package) as source:
+        with zipfile.ZipFile(deleted, "w") as target:
+            for name in source.namelist():
+                if name != "provenance.json":
+                    target.writestr(name, source.read(name))
+        with zipfile.ZipFile(added, "w") as target:
+            for name in source.namelist():
+                target.writestr(name, source.read(name))
+            target.writestr("../../etc/evil.eml", b"From: forged\n\nx\n")
+    gone = run(home, "evidence", "verify", str(deleted), "--ca-file", str(identity["ca"]))
+    assert gone.returncode == 1
+    assert "file provenance.json: listed in the manifest but missing" in gone.stderr
+    extra = run(home, "evidence", "verify", str(added), "--ca-file", str(identity["ca"]))
+    assert extra.returncode == 1
+    assert "file ../../etc/evil.eml: not listed in the manifest (added)" in extra.stderr
+    assert not (tmp_path.parent / "etc" / "evil.eml").exists()  # nothing is ever extracted
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        target.writestr("manifest.json", b"{}")
+        target.writestr("message.eml", b"\0" * 200_000_000)
+    refused = run(home, "evidence", "verify", str(bomb))
+    assert refused.returncode == 2 and "zip bomb" in refused.stderr
+
     untrusted = run(home, "evidence", "verify", str(package))
     assert untrusted.returncode == 1 and "no trust anchor" in untrusted.stderr
 
