@@ -422,6 +422,13 @@ def find_message(path: str, identifier: str) -> RawMessage:
     return found[sha256]
 
 
+def _protection(raw: bytes) -> dict[str, Any]:
+    from app.delivery.received import hops_of  # delivery analysis loads dkimpy: only here
+    from app.delivery.verdict import protection_of
+
+    return protection_of(raw, hops_of(raw)).to_json()
+
+
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     message = find_message(args.path, args.id)
     summary = summarize(message.raw)
@@ -448,6 +455,7 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
             "folder": message.provenance.folder,
             "source": message.provenance.source_path,
             **rendered.to_json(),
+            "protection": _protection(message.raw),
         }
         out.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     else:
@@ -644,6 +652,8 @@ def cmd_trace(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"DKIM {result.result}: {result.domain} ({result.selector}) — "
                   f"{result.explanation}\n")  # fmt: skip
     out.write(f"ARC {verdict.arc.result}: {verdict.arc.explanation}\n")
+    if verdict.protection is not None:
+        out.write(f"protection: {verdict.protection.level} — {verdict.protection.explanation}\n")
     for claim in verdict.authentication_results:
         said = ", ".join(f"{r['method']}={r['result']}" for r in claim.results) or claim.raw
         out.write(f"claimed by {claim.authserv_id}: {said}\n")

@@ -100,7 +100,11 @@ class DeliveryView(QWidget):
         self.export_button = QPushButton("Export evidence…")
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self.ask_export)
+        self.badge = QLabel()
+        self.badge.setObjectName("protectionBadge")
+        self.badge.hide()
         top = QHBoxLayout()
+        top.addWidget(self.badge)
         top.addWidget(self.summary_label, 1)
         top.addWidget(self.export_button)
         self.timeline = Timeline()
@@ -129,6 +133,7 @@ class DeliveryView(QWidget):
         self.details.clear()
         self.timeline.set_verdict(None)
         self.export_button.setEnabled(False)
+        self.badge.hide()
         self.summary_label.setText("" if raw else "Select a message to see how it was delivered.")
 
     def busy(self) -> bool:
@@ -165,6 +170,17 @@ class DeliveryView(QWidget):
             return
         self.verdict = verdict
         self.summary_label.setText(verdict.summary)
+        if verdict.protection is not None:
+            level = verdict.protection.level
+            color = {"end-to-end": "#1b6e20", "tls-in-transit": "#8a6d00"}.get(level, "#b00020")
+            self.badge.setText({"end-to-end": "End-to-end", "tls-in-transit": "TLS in transit"}
+                               .get(level, "No encryption seen"))  # fmt: skip
+            self.badge.setStyleSheet(
+                f"QLabel {{ background: {color}; color: white; padding: 2px 6px; "
+                "border-radius: 3px; }"
+            )
+            self.badge.setToolTip(verdict.protection.explanation)
+            self.badge.show()
         self.timeline.set_verdict(verdict)
         for number, hop in enumerate(verdict.hops, start=1):
             item = QTreeWidgetItem(

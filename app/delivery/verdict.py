@@ -5,6 +5,7 @@ The window, `mailproof trace --json` and the evidence package all render this ob
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -27,6 +28,60 @@ from app.mime.summary import summarize
 from app.store.library import Library
 
 DATE_DRIFT_SECONDS = 24 * 3600
+WEAK_TLS = re.compile(r"^(SSLv[23]|TLS\s?v?1(\.0|_0)?|TLS\s?v?1[._]1)$", re.IGNORECASE)
+TLS_ONLY_NOTE = (
+    "TLS protects the message only between servers: it is stored unencrypted on each "
+    "server it passed"
+)
+
+
+@dataclass(frozen=True)
+class Protection:
+    level: str  # "end-to-end" | "tls-in-transit" | "none-seen"
+    explanation: str
+    weak_tls_hops: tuple[int, ...] = ()  # 1-based hop numbers below TLS 1.2
+    plain_hops: tuple[int, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "explanation": self.explanation,
+            "weak_tls_hops": list(self.weak_tls_hops),
+            "plain_hops": list(self.plain_hops),
+        }
+
+
+def protection_of(raw: bytes, hops: Sequence[Hop]) -> Protection:
+    summary = summarize(raw)
+    weak = tuple(
+        i + 1
+        for i, h in enumerate(hops)
+        if isinstance(h.tls, dict)
+        and h.tls.get("version")
+        and WEAK_TLS.match(str(h.tls["version"]))
+    )
+    plain = tuple(i + 1 for i, h in enumerate(hops) if h.tls is False)
+    if summary.is_encrypted:
+        return Protection(
+            "end-to-end",
+            "encrypted by the sender (S/MIME or OpenPGP): only the recipient's key opens it, "
+            "on every server and in every folder",
+            weak,
+            plain,
+        )
+    if any(h.tls not in (None, False) for h in hops):
+        words = "protected in transit by TLS only; " + TLS_ONLY_NOTE
+        if plain:
+            words += f"; hop(s) {', '.join(map(str, plain))} carried it without TLS"
+        if weak:
+            words += f"; hop(s) {', '.join(map(str, weak))} used TLS older than 1.2"
+        return Protection("tls-in-transit", words, weak, plain)
+    return Protection(
+        "none-seen",
+        "no encryption seen: neither end-to-end nor TLS is recorded on any hop",
+        weak,
+        plain,
+    )
 
 
 @dataclass(frozen=True)
@@ -42,6 +97,7 @@ class DeliveryVerdict:
     checked_at: str
     offline: bool
     hints: tuple[str, ...] = field(default=())
+    protection: Protection | None = None
 
     @property
     def tls_hops(self) -> int:
@@ -76,6 +132,7 @@ class DeliveryVerdict:
             "dns_answers": [a.to_json() for a in self.dns_answers],
             "checked_at": self.checked_at,
             "offline": self.offline,
+            "protection": self.protection.to_json() if self.protection else None,
         }
 
 
@@ -201,4 +258,5 @@ def trace(
         checked_at=now,
         offline=offline or recorder is None,
         hints=tuple(hints),
+        protection=protection_of(raw, hops),
     )

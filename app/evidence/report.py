@@ -51,9 +51,7 @@ class _Pdf(FPDF):
         self.set_font(self.family, "", 9)
 
     def para(self, text: str) -> None:
-        self.multi_cell(
-            0, 5, self.text_safe(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
+        self.multi_cell(0, 5, self.text_safe(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def render_report(

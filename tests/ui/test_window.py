@@ -356,6 +356,8 @@ def test_delivery_tab_shows_hops_timeline_checks_and_exports_evidence(
                                                               "none")  # fmt: skip
     assert view.hops.topLevelItem(1).text(7) == "TLSv1.3 TLS_AES_256_GCM_SHA384"
     assert len(view.timeline.points) == 3
+    assert view.badge.isVisible() and view.badge.text() == "TLS in transit"
+    assert "stored unencrypted" in view.badge.toolTip()
     checks = [view.details.topLevelItem(i).text(0) for i in range(view.details.topLevelItemCount())]
     assert checks[:2] == ["DKIM", "ARC"] and "Copies" in checks
     copy_rows = [view.details.topLevelItem(i) for i in range(view.details.topLevelItemCount())]

@@ -168,3 +168,24 @@ def test_unreadable_headers_are_kept_and_nothing_ever_raises() -> None:
     raw = ("Received: " + POSTFIX + "\r\n").encode() + b"Received: from \xff\xfe by x\r\n\r\nx"
     assert len(hops_of(raw)) == 2
     assert hops_of(b"\x00\x01\x02") == []
+
+
+def test_protection_level_end_to_end_tls_only_and_none() -> None:
+    from app.delivery.verdict import protection_of
+
+    body = b"From: a@x.example\r\nSubject: s\r\n"
+    tls_only = (f"Received: {POSTFIX}\r\n" + f"Received: {POSTFIX_AUTH}\r\n").encode() + body
+    level = protection_of(tls_only + b"\r\nhi\r\n", hops_of(tls_only + b"\r\nhi\r\n"))
+    assert level.level == "tls-in-transit" and "stored unencrypted" in level.explanation
+    weak = POSTFIX.replace("TLSv1.3", "TLSv1.1")
+    raw = f"Received: {weak}\r\n".encode() + body + b"\r\nhi\r\n"
+    assert protection_of(raw, hops_of(raw)).weak_tls_hops == (1,)
+    plain = f"Received: {LMTP}\r\n".encode() + body + b"\r\nhi\r\n"
+    assert protection_of(plain, hops_of(plain)).level == "none-seen"
+    encrypted = (
+        f"Received: {LMTP}\r\n".encode()
+        + body
+        + b'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"'
+        + b"\r\nContent-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHA6CAMIACAQAx\r\n"
+    )
+    assert protection_of(encrypted, hops_of(encrypted)).level == "end-to-end"
