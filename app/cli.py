@@ -429,6 +429,12 @@ def _protection(raw: bytes) -> dict[str, Any]:
     return protection_of(raw, hops_of(raw)).to_json()
 
 
+def _cues(raw: bytes) -> list[Any]:
+    from app.investigate.cues import cues
+
+    return cues(raw)
+
+
 def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     message = find_message(args.path, args.id)
     summary = summarize(message.raw)
@@ -456,6 +462,7 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
             "source": message.provenance.source_path,
             **rendered.to_json(),
             "protection": _protection(message.raw),
+            "cues": [c.to_json() for c in _cues(message.raw)],
         }
         out.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     else:
@@ -661,6 +668,8 @@ def cmd_trace(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"copy: {copy.account}/{copy.folder} sha256 {copy.sha256[:16]}…\n")
     for hint in verdict.hints:
         out.write(f"hint: {hint}\n")
+    for cue in verdict.cues:
+        out.write(f"cue ({cue.severity}): {cue.explanation}\n")
     for warning in verdict.warnings:
         _warn(warning)
     return EXIT_OK

@@ -233,6 +233,8 @@ class DeliveryView(QWidget):
             )
         for hint in verdict.hints:
             rows.append(("Hint", hint, BAD))
+        for cue in verdict.cues:
+            rows.append(("Cue", cue.explanation, BAD if cue.severity == "warning" else None))
         for name, text, color in rows:
             item = QTreeWidgetItem([name, text])
             item.setToolTip(1, text)

@@ -24,6 +24,7 @@ from app.delivery.dkim import (
 from app.delivery.dns import DnsAnswer, Recorder, Resolver
 from app.delivery.locate import CopyLocation, locate
 from app.delivery.received import Hop, hops_of
+from app.investigate.cues import Cue, cues
 from app.mime.summary import summarize
 from app.store.library import Library
 
@@ -98,6 +99,7 @@ class DeliveryVerdict:
     offline: bool
     hints: tuple[str, ...] = field(default=())
     protection: Protection | None = None
+    cues: tuple[Cue, ...] = field(default=())
 
     @property
     def tls_hops(self) -> int:
@@ -133,6 +135,7 @@ class DeliveryVerdict:
             "checked_at": self.checked_at,
             "offline": self.offline,
             "protection": self.protection.to_json() if self.protection else None,
+            "cues": [c.to_json() for c in self.cues],
         }
 
 
@@ -259,4 +262,17 @@ def trace(
         offline=offline or recorder is None,
         hints=tuple(hints),
         protection=protection_of(raw, hops),
+        cues=tuple(cues(raw, _known_domains(library, own_domains))),
     )
+
+
+def _known_domains(library: Library | None, own: Sequence[str]) -> list[str]:
+    """Our own domains and those of the people we correspond with (for look-alikes)."""
+    domains = set(own)
+    if library is not None:
+        rows = library.db.execute(
+            "SELECT DISTINCT substr(from_addr, instr(from_addr, '@') + 1) FROM messages "
+            "WHERE from_addr LIKE '%@%' LIMIT 5000"
+        )
+        domains.update(r[0].lower() for r in rows if r[0])
+    return sorted(domains)
