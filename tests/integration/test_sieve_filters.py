@@ -118,3 +118,47 @@ def test_pigeonhole_discards_and_mailproof_names_the_rule(
     unreadable = json.loads(wrong_port.stdout)
     assert unreadable["outcome"] == "not-found"
     assert any("filters could not be checked: ManageSieve at" in r for r in unreadable["reasons"])
+
+
+def test_found_in_junk_by_a_real_rule_and_in_trash_after_a_move(
+    server: Dovecot, tmp_path: Path, secret_keyring
+) -> None:
+    import ssl
+
+    from imapclient import IMAPClient
+
+    server.deliver_lmtp(f"{USER}@example.test", mail("News <news@letters.example>",
+                                                     "Weekly newsletter 7"))  # fmt: skip
+    server.deliver_lmtp(f"{USER}@example.test", mail("Lab <lab@hospital.example>", "Potassium"))
+    context = ssl.create_default_context(cafile=str(server.ca_pem))
+    client = IMAPClient(server.host, port=server.imaps_port, ssl_context=context)
+    client.login(USER, PASSWORD)
+    client.select_folder("INBOX")
+    uid = client.search(["SUBJECT", "Potassium"])[0]
+    client.move([uid], "Trash")  # the user deleted it
+    client.select_folder("Junk", readonly=True)
+    assert len(client.search("ALL")) == 1  # Pigeonhole filed the newsletter into Junk
+    client.logout()
+
+    home = tmp_path / "home"
+    env = {**os.environ, "MAILPROOF_HOME": str(home)}
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(MAILPROOF), *args], input=stdin, capture_output=True,
+                              text=True, env=env, timeout=120)  # fmt: skip
+
+    assert run("account", "add", "ward", "--host", server.host, "--port",
+               str(server.imaps_port), "--user", USER, "--ca-file", str(server.ca_pem),
+               "--password-stdin", stdin=PASSWORD + "\n").returncode == 0  # fmt: skip
+    assert run("sync", "ward").returncode == 0
+
+    junk = json.loads(run("investigate", "--subject", "Weekly newsletter 7", "--account", "ward",
+                          "--sieve-port", str(server.sieve_port), "--json").stdout)  # fmt: skip
+    assert junk["outcome"] == "found"
+    assert [h["folder"] for h in junk["hits"]] == ["Junk"]
+    assert any("filed it" in r and "fileinto Junk" in r for r in junk["reasons"])
+
+    trash = json.loads(run("investigate", "--from", "lab@hospital.example", "--subject",
+                           "Potassium", "--json").stdout)  # fmt: skip
+    assert trash["outcome"] == "found" and [h["folder"] for h in trash["hits"]] == ["Trash"]
+    assert any("filters could not be checked" in r for r in trash["reasons"])
