@@ -18,6 +18,7 @@ from typing import Any
 from app import audit
 from app.config import data_home
 from app.delivery.received import hops_of
+from app.errors import BadInput, MailproofError
 from app.investigate.bounce import Bounce, read_bounce
 from app.investigate.sieve import Facts, RuleFinding, SieveScript, findings
 from app.store.atomic import write_atomic
@@ -266,10 +267,15 @@ def investigate(
 ) -> Investigation:
     """``sieve``: the account's scripts (None when they could not be read: ``sieve_problem``
     says why)."""
-    if not (query.message_id or query.from_addr or query.to_addr or query.subject):
-        from app.errors import BadInput
-
+    if not (query.message_id or query.from_addr or query.to_addr or query.subject or query.date):
         raise BadInput("say what to look for: --message-id, or --from/--to/--subject/--date")
+    if sieve is not None:
+        try:
+            rules = findings(sieve, _facts(query))
+        except MailproofError as err:
+            sieve, sieve_problem, rules = None, str(err), []
+    else:
+        rules = []
     now = now or dt.datetime.now(dt.UTC)
     hits: list[Hit] = []
     for row in _candidates(library, query):
@@ -314,7 +320,6 @@ def investigate(
     received = [h for h in hits if h.role != "\\Sent"]
     reasons: list[str] = []
     steps: list[str] = []
-    rules = findings(sieve, _facts(query)) if sieve is not None else []
     disposing = [r for r in rules if r.matches]
     filing = [r for r in rules if r.matches and r.actions[0].startswith("fileinto")]
     if received:

@@ -111,3 +111,20 @@ def test_bounced_sent_copy_only_and_not_found(cli, tmp_path: Path) -> None:
     assert text.stdout.decode().startswith("outcome: sent-copy-only")
     empty = cli("investigate", home_dir=home2)
     assert empty.returncode == 2 and b"say what to look for" in empty.stderr
+
+
+def test_a_date_alone_and_a_broken_sieve_script_still_complete(cli, tmp_path: Path) -> None:
+    from app.investigate.search import Query, investigate
+    from app.investigate.sieve import SieveScript
+    from app.store.library import Library as Lib
+
+    home = store(tmp_path, {"INBOX": {"cur/1:2,S": make_message(
+        "Ward round", date="Fri, 03 May 2024 09:15:00 +0000")}})  # fmt: skip
+    by_date = ask(cli, home, "--date", "2024-05-03T09:00:00", "--window", "2")
+    assert by_date["outcome"] == "found" and by_date["hits"][0]["subject"] == "Ward round"
+    library = Lib(home)
+    broken = [SieveScript("rules", True, 'require "fileinto"; if header :contains {{{ ')]
+    result = investigate(library, Query(subject="Ward round"), sieve=broken)
+    assert result.outcome == "found"
+    assert any("filters could not be checked" in r and "cannot be parsed" in r
+               for r in result.reasons)  # fmt: skip
