@@ -45,3 +45,24 @@ def test_postfix_bounce_for_an_unknown_user_is_read_and_linked(mail_chain: MailC
     assert "unknown user" in recipient.explanation
     assert recipient.suggestion == "nosuchuser1@example.test"
     assert bounce.reporting_mta and bounce.reporting_mta.endswith(".test")
+
+    # The investigation of the sent message finds the real bounce and says "bounced".
+    import tempfile
+    from pathlib import Path
+
+    from app.investigate.search import Query, investigate
+    from app.sources import open_source
+    from app.store.library import Library
+
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch) / "Mail"
+        for sub in ("cur", "new", "tmp"):
+            (root / sub).mkdir(parents=True)
+        (root / "cur" / "1:2,").write_bytes(found)
+        library = Library(Path(scratch) / "home")
+        library.ingest(open_source(root))
+        result = investigate(library, Query(message_id=msgid))
+        assert result.outcome == "bounced"
+        assert "nosuchuser@example.test" in result.reasons[0]
+        assert "unknown user" in result.reasons[0]
+        library.close()
