@@ -19,6 +19,9 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, localtime, make_msgid
 from pathlib import Path
 
 import dns.message
@@ -611,6 +614,20 @@ class MailChain:
             refused = smtp.sendmail(mail_from, rcpts, raw)
         if refused:
             raise RuntimeError(f"Postfix out refused {refused}")
+
+    def deliver(self, subject: str, body: str, tag: str) -> tuple[str, bytes]:
+        """Send someone@sender.test → alice@example.test through the whole chain (signed by
+        OpenDKIM); return the Message-ID and the bytes Dovecot stored."""
+        msgid = make_msgid(idstring=tag, domain="sender.test")
+        message = EmailMessage()
+        message["From"] = "Someone <someone@sender.test>"
+        message["To"] = "Alice <alice@example.test>"
+        message["Subject"] = subject
+        message["Date"] = format_datetime(localtime())
+        message["Message-ID"] = msgid
+        message.set_content(body)
+        self.send("someone@sender.test", "alice@example.test", message.as_bytes(policy=SMTP))
+        return msgid, self.wait_for_delivery("alice", timeout=20, message_id=msgid)
 
     def inbox_files(self, user: str) -> list[Path]:
         maildir = self.dovecot.maildir(user)

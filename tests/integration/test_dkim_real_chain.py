@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import email.policy
-from email.message import EmailMessage
-from email.utils import format_datetime, localtime, make_msgid
-
 from app.delivery.dkim import verify_dkim
 from app.delivery.dns import Recorder, live_resolver, recorded_resolver
 from tests.harness.mta import MailChain
 
 
 def test_opendkim_signature_passes_and_a_changed_body_fails(mail_chain: MailChain) -> None:
-    msgid = make_msgid(idstring="dkim", domain="sender.test")
-    message = EmailMessage()
-    message["From"] = "Someone <someone@sender.test>"
-    message["To"] = "Alice <alice@example.test>"
-    message["Subject"] = "Signed by OpenDKIM"
-    message["Date"] = format_datetime(localtime())
-    message["Message-ID"] = msgid
-    message.set_content("The referral for patient 4711 is attached.\n")
-    mail_chain.send("someone@sender.test", "alice@example.test",
-                    message.as_bytes(policy=email.policy.SMTP))  # fmt: skip
-    delivered = mail_chain.wait_for_delivery("alice", timeout=20, message_id=msgid)
+    _msgid, delivered = mail_chain.deliver(
+        "Signed by OpenDKIM", "The referral for patient 4711 is attached.\n", "dkim"
+    )
 
     recorder = Recorder(live_resolver(f"127.0.0.1:{mail_chain.dns_port}", timeout=3))
     (result,) = verify_dkim(delivered, recorder)

@@ -172,21 +172,7 @@ def test_signed_package_verifies_by_hand_and_names_any_altered_member(
 def test_package_of_a_dkim_signed_message_rechecks_dkim_from_the_recorded_dns(
     mail_chain, tmp_path: Path
 ) -> None:
-    import email.policy
-    from email.message import EmailMessage
-    from email.utils import format_datetime, localtime, make_msgid
-
-    msgid = make_msgid(idstring="evidence", domain="sender.test")
-    message = EmailMessage()
-    message["From"] = "Someone <someone@sender.test>"
-    message["To"] = "Alice <alice@example.test>"
-    message["Subject"] = "Proof of delivery"
-    message["Date"] = format_datetime(localtime())
-    message["Message-ID"] = msgid
-    message.set_content("Delivered.\n")
-    mail_chain.send("someone@sender.test", "alice@example.test",
-                    message.as_bytes(policy=email.policy.SMTP))  # fmt: skip
-    delivered = mail_chain.wait_for_delivery("alice", timeout=20, message_id=msgid)
+    msgid, delivered = mail_chain.deliver("Proof of delivery", "Delivered.\n", "evidence")
     eml = tmp_path / "delivered.eml"
     eml.write_bytes(delivered)
     home = tmp_path / "home"

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import email.policy
-from email.message import EmailMessage
-from email.utils import format_datetime, localtime, make_msgid
-
 from app.delivery.received import hops_of
 from tests.harness.mta import MailChain
 
 
 def test_every_hop_of_the_real_chain_is_read_in_travel_order(mail_chain: MailChain) -> None:
-    msgid = make_msgid(idstring="hops", domain="sender.test")
-    message = EmailMessage()
-    message["From"] = "Someone <someone@sender.test>"
-    message["To"] = "Alice <alice@example.test>"
-    message["Subject"] = "Hop test"
-    message["Date"] = format_datetime(localtime())
-    message["Message-ID"] = msgid
-    message.set_content("hops\n")
-    mail_chain.send("someone@sender.test", "alice@example.test",
-                    message.as_bytes(policy=email.policy.SMTP))  # fmt: skip
-    delivered = mail_chain.wait_for_delivery("alice", timeout=20, message_id=msgid)
+    _msgid, delivered = mail_chain.deliver("Hop test", "hops\n", "hops")
 
     hops = hops_of(delivered)
     assert len(hops) >= 3 and all(h.parsed for h in hops), [h.raw for h in hops]

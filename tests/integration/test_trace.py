@@ -3,13 +3,10 @@ JSON contract, summary, offline mode — and forgery hints on a Sent copy withou
 
 from __future__ import annotations
 
-import email.policy
 import json
 import os
 import subprocess
 import sys
-from email.message import EmailMessage
-from email.utils import format_datetime, localtime, make_msgid
 from pathlib import Path
 
 from app.delivery.verdict import trace
@@ -33,17 +30,7 @@ def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_trace_of_a_message_through_the_real_chain(mail_chain: MailChain, tmp_path: Path) -> None:
-    msgid = make_msgid(idstring="trace", domain="sender.test")
-    message = EmailMessage()
-    message["From"] = "Someone <someone@sender.test>"
-    message["To"] = "Alice <alice@example.test>"
-    message["Subject"] = "Trace me"
-    message["Date"] = format_datetime(localtime())
-    message["Message-ID"] = msgid
-    message.set_content("Traced.\n")
-    mail_chain.send("someone@sender.test", "alice@example.test",
-                    message.as_bytes(policy=email.policy.SMTP))  # fmt: skip
-    delivered = mail_chain.wait_for_delivery("alice", timeout=20, message_id=msgid)
+    _msgid, delivered = mail_chain.deliver("Trace me", "Traced.\n", "trace")
     eml = tmp_path / "delivered.eml"
     eml.write_bytes(delivered)
     home = tmp_path / "home"
