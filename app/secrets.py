@@ -8,6 +8,7 @@ password that is asked for, never stored. Plaintext backends are always refused.
 from __future__ import annotations
 
 import configparser
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -110,6 +111,24 @@ def lock() -> None:
 
 def is_locked() -> bool:
     return file_keyring_chosen() and _unlocked is None
+
+
+def unlock_os_keyring() -> None:
+    """Ask the OS keyring to unlock (its own prompt: GNOME Keyring, KWallet, Keychain)."""
+    store = backend()
+    collection = getattr(store, "get_preferred_collection", None)
+    if callable(collection):
+        keyring_call("unlock the keyring", collection)
+    else:
+        keyring_call("unlock the keyring", store.get_password, SERVICE, "__unlock_check__")
+
+
+def lock_minutes() -> int:
+    """Idle minutes before the window locks (``MAILPROOF_LOCK_MINUTES``, default 15, 0 = off)."""
+    try:
+        return max(0, int(os.environ.get("MAILPROOF_LOCK_MINUTES", "15")))
+    except ValueError:
+        return 15
 
 
 def use_file_keyring(master: str) -> Path:

@@ -10,6 +10,7 @@ from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QThreadPool, QTimer,
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QTabWidget,
     QToolBar,
@@ -47,6 +49,7 @@ from ui.audit_dialog import AuditDialog
 from ui.delivery import DeliveryView
 from ui.investigate_dialog import InvestigateDialog
 from ui.keys_dialog import KeysDialog
+from ui.lock import IdleWatcher, LockScreen
 from ui.models import MessageListModel
 from ui.reader import Banner, MessageView
 from ui.sync_panel import SyncPanel
@@ -159,7 +162,22 @@ class MainWindow(QMainWindow):
         self._panel_timer.setSingleShot(True)
         self._panel_timer.setInterval(PANEL_LINGER_MS)
         self._panel_timer.timeout.connect(self.sync_panel.hide)
-        self.setCentralWidget(central)
+        self.lock_screen = LockScreen()
+        self.lock_screen.unlocked.connect(self._unlocked)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(central)
+        self.pages.addWidget(self.lock_screen)
+        self.setCentralWidget(self.pages)
+        self.lock_timer = QTimer(self)
+        self.lock_timer.setSingleShot(True)
+        self.lock_timer.setInterval(secrets.lock_minutes() * 60_000)
+        self.lock_timer.timeout.connect(lambda: self.lock("idle"))
+        self._idle = IdleWatcher(self.lock_timer)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._idle)
+        if self.lock_timer.interval() > 0:
+            self.lock_timer.start()
 
         self._build_toolbar()
         self._build_menus()
@@ -244,7 +262,42 @@ class MainWindow(QMainWindow):
         self._refresh_timer.setInterval(LIST_REFRESH_MS)
         self._refresh_timer.timeout.connect(self.refresh_list)
 
+    # -- session lock -----------------------------------------------------------------------
+    @property
+    def locked(self) -> bool:
+        return self.pages.currentWidget() is self.lock_screen
+
+    def lock(self, reason: str = "manual") -> None:
+        """Hide all mail, drop what was shown and the unlocked keyring, ask to unlock."""
+        if self.locked:
+            return
+        self.lock_timer.stop()
+        self.reader.clear()
+        self.delivery.set_message(None)
+        self.stop_watchers()
+        secrets.lock()
+        self.menuBar().setEnabled(False)
+        for toolbar in self.findChildren(QToolBar):
+            toolbar.setEnabled(False)
+        self.lock_screen.prepare()
+        self.pages.setCurrentWidget(self.lock_screen)
+        audit.record("app locked", {"window": "main"}, reason=reason)
+
+    def _unlocked(self) -> None:
+        self.pages.setCurrentIndex(0)
+        self.menuBar().setEnabled(True)
+        for toolbar in self.findChildren(QToolBar):
+            toolbar.setEnabled(True)
+        if self.lock_timer.interval() > 0:
+            self.lock_timer.start()
+        self.start_watchers()
+        row = self.table.currentIndex().row()
+        sha256 = self.model.sha256_at(row) if row >= 0 else None
+        if sha256:
+            self.show_message(sha256)
+
     def _build_shortcuts(self) -> None:
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=lambda: self.lock("manual"))
         for key in ("Ctrl+F", "/"):
             QShortcut(QKeySequence(key), self, activated=self._focus_filter)
         QShortcut(QKeySequence("M"), self.table, activated=lambda: self.toggle_flag("\\Seen"))
@@ -755,6 +808,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Quitting cancels an import; what it stored so far stays, nothing is half-written."""
+        self.lock_timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._idle)
         self.stop_watchers()
         self._watch_pool.waitForDone(5000)
         if self._job is not None:

@@ -138,3 +138,20 @@ def test_the_window_asks_for_the_master_password_before_syncing(
     finally:
         window.close()
         secrets.use_os_keyring()
+
+
+def test_a_locked_window_unlocks_through_the_os_keyring(
+    qtbot, tmp_path: Path, monkeypatch, secret_keyring
+) -> None:
+    monkeypatch.setenv("MAILPROOF_HOME", str(tmp_path / "home"))
+    window = MainWindow(Library(tmp_path / "home"))
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        window.lock("manual")
+        assert window.locked and not window.lock_screen.password.isVisible()
+        with qtbot.waitSignal(window.lock_screen.unlocked, timeout=30000):
+            window.lock_screen.try_unlock()  # the real Secret Service collection answers
+        assert not window.locked
+    finally:
+        window.close()

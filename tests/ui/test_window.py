@@ -405,3 +405,38 @@ def test_missing_message_wizard_ends_in_one_outcome_with_a_provider_request(
     assert dialog.history.topLevelItemCount() == 2  # every investigation is kept
     assert dialog.history.topLevelItem(0).text(1) == "not-found"
     dialog.close()
+
+
+def test_the_window_locks_when_idle_and_unlocks_through_the_keyring(
+    qtbot, window, make_maildir, tmp_path, monkeypatch
+) -> None:
+    from app import audit, secrets
+
+    root = make_maildir([make_message(i) for i in range(3)])
+    open_and_wait(qtbot, window, root)
+    qtbot.waitUntil(lambda: window.reader.rendered is not None)
+    secrets.use_file_keyring("Master-of-the-ward-1")
+    try:
+        window.lock_timer.setInterval(300)  # instead of 15 minutes
+        window.lock_timer.start()
+        qtbot.waitUntil(lambda: window.locked, timeout=5000)
+        assert window.reader.rendered is None  # what was shown is dropped
+        assert secrets.is_locked() and not window.menuBar().isEnabled()
+        assert window.lock_screen.password.isVisible()
+
+        window.lock_screen.password.setText("wrong")
+        window.lock_screen.try_unlock()
+        qtbot.waitUntil(lambda: not window.lock_screen.busy(), timeout=30000)
+        assert window.locked and "Still locked" in window.lock_screen.error.text()
+
+        window.lock_screen.password.setText("Master-of-the-ward-1")
+        with qtbot.waitSignal(window.lock_screen.unlocked, timeout=30000):
+            window.lock_screen.try_unlock()
+        assert not window.locked and window.menuBar().isEnabled() and not secrets.is_locked()
+        qtbot.waitUntil(lambda: window.reader.rendered is not None, timeout=10000)
+        actions = [(e["action"], e["result"]) for e in audit.entries()]
+        assert ("app locked", "ok") in actions
+        assert ("app unlocked", "failed") in actions and ("app unlocked", "ok") in actions
+    finally:
+        window.lock_timer.stop()
+        secrets.use_os_keyring()
