@@ -169,14 +169,19 @@ def test_signed_package_verifies_by_hand_and_names_any_altered_member(
     ).hexdigest()
 
 
-def test_package_of_a_dkim_signed_message_rechecks_dkim_from_the_recorded_dns(
-    mail_chain, tmp_path: Path
+def test_package_of_a_delivered_synced_message_rechecks_dkim_from_the_recorded_dns(
+    mail_chain, dovecot, tmp_path: Path, secret_keyring
 ) -> None:
-    msgid, delivered = mail_chain.deliver("Proof of delivery", "Delivered.\n", "evidence")
-    eml = tmp_path / "delivered.eml"
-    eml.write_bytes(delivered)
+    msgid, _delivered = mail_chain.deliver("Proof of delivery", "Delivered.\n", "evidence")
     home = tmp_path / "home"
-    assert run(home, "import", str(eml)).returncode == 0
+    added = run(
+        home, "account", "add", "evidence-alice", "--host", dovecot.host, "--port",
+        str(dovecot.imaps_port), "--user", "alice", "--ca-file", str(dovecot.ca_pem),
+        "--password-stdin", "--folder", "INBOX", stdin=dovecot.users["alice"] + "\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    synced = run(home, "sync", "evidence-alice")
+    assert synced.returncode == 0, synced.stderr
     dns = f"127.0.0.1:{mail_chain.dns_port}"
     package = tmp_path / "dkim.zip"
     done = run(home, "evidence", "export", "--message-id", msgid, "-o", str(package),
@@ -186,6 +191,12 @@ def test_package_of_a_dkim_signed_message_rechecks_dkim_from_the_recorded_dns(
         trace = json.loads(archive.read("trace.json"))
     assert trace["dkim"][0]["result"] == "pass" and trace["dns_answers"]
     assert trace["summary"].startswith("Delivered to mx.example.test")
+    with zipfile.ZipFile(package) as archive:
+        provenance = json.loads(archive.read("provenance.json"))
+    (copy,) = provenance["copies"]
+    assert copy["kind"] == "imap" and copy["folder"] == "INBOX" and copy["uid"]
+    assert copy["uidvalidity"] and copy["internaldate"] and copy["fetched_at"]
+    assert copy["server"] == f"imap://alice@{dovecot.host}:{dovecot.imaps_port}"
 
     checked = run(home, "evidence", "verify", str(package), "--json", "--live-dns",
                   "--dns-server", dns)  # fmt: skip
@@ -195,3 +206,4 @@ def test_package_of_a_dkim_signed_message_rechecks_dkim_from_the_recorded_dns(
     )
     assert checks["dkim (today's DNS)"]["ok"] and checks["received trail"]["ok"]
     assert checked.returncode == 0, checked.stdout
+    run(home, "account", "remove", "evidence-alice")
