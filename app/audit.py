@@ -42,7 +42,8 @@ def head_path() -> Path:
     return data_home() / "audit" / "audit.head"
 
 
-def _os_user() -> str:
+def os_user() -> str:
+    """The OS user acting (for audit entries, evidence manifests, investigation records)."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -131,7 +132,7 @@ def record(
             entry: dict[str, Any] = {
                 "seq": seq,
                 "time": _utc_now(),
-                "user": _os_user(),
+                "user": os_user(),
                 "action": action,
                 "object": object_,
                 "result": result,

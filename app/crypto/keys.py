@@ -27,6 +27,7 @@ from app.config import data_home
 from app.crypto.gpg import ephemeral_gpg
 from app.errors import BadInput, MailproofError
 from app.store.atomic import write_atomic
+from app.store.library import now_iso
 
 KEY_SERVICE = "mailproof-keys"
 MAX_KEY_FILE = 1024 * 1024
@@ -78,10 +79,6 @@ def keys_dir() -> Path:
 
 def _index_path() -> Path:
     return keys_dir() / "keys.json"
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _iso(value: dt.datetime) -> str:
@@ -167,7 +164,7 @@ def _smime_info(certificate: x509.Certificate, has_secret: bool) -> KeyInfo:
         not_after=_iso(certificate.not_valid_after_utc),
         algorithm=_algorithm(certificate.public_key()),
         has_secret=has_secret,
-        added_at=_now(),
+        added_at=now_iso(),
     )
 
 
@@ -250,7 +247,7 @@ def _import_pgp(data: bytes, passphrase: str | None) -> KeyInfo:
             not_after=_iso(dt.datetime.fromtimestamp(int(expires), dt.UTC)) if expires else None,
             algorithm=f"OpenPGP algo {key.get('algo', '?')} {key.get('length', '')}".strip(),
             has_secret=True,
-            added_at=_now(),
+            added_at=now_iso(),
         )
     _store_secret(
         info.id, {"format": "openpgp-armored", "data": armored, "passphrase": passphrase or ""}

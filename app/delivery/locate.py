@@ -126,7 +126,7 @@ def normalise_message_id(value: str) -> str:
     return text if text.startswith("<") else f"<{text}>"
 
 
-def _searched(library: Library) -> tuple[str, ...]:
+def searched_folders(library: Library) -> tuple[str, ...]:
     rows = library.db.execute(
         "SELECT f.account, f.name, COUNT(c.id) AS n FROM folders f "
         "LEFT JOIN copies c ON c.folder_id=f.id GROUP BY f.id ORDER BY f.account, f.name"
@@ -150,7 +150,7 @@ def locate(
     """Copies by Message-ID (or by content hash); when none has the Message-ID and the
     message's subject, sender and date are known, a fuzzy match labelled as such."""
     query: dict[str, str] = {}
-    searched = _searched(library)
+    searched = searched_folders(library)
     if sha256:
         query["sha256"] = sha256
         rows = library.db.execute(_COPY_SQL + "WHERE c.sha256=?", (sha256,)).fetchall()

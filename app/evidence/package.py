@@ -8,8 +8,6 @@ byte-exact), ``provenance.json`` (where each copy came from), ``report.pdf`` (re
 
 from __future__ import annotations
 
-import datetime as dt
-import getpass
 import hashlib
 import json
 import os
@@ -34,7 +32,7 @@ from app.errors import BadInput, MailproofError
 from app.evidence.report import render_report
 from app.investigate.search import recorded
 from app.mime.summary import summarize
-from app.store.library import Library
+from app.store.library import Library, now_iso
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.p7s"
@@ -59,17 +57,6 @@ class ExportResult:
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def _utc_now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def _sha256(data: bytes) -> str:
@@ -114,7 +101,7 @@ def export_evidence(
     sign: str | None = None,
     resolver: Resolver | None = None,
     offline: bool = False,
-    clock: Callable[[], str] = _utc_now,
+    clock: Callable[[], str] = now_iso,
 ) -> ExportResult:
     """Write the package for one message (by Message-ID, stored SHA-256 or a .eml file)."""
     if file is not None:
@@ -164,7 +151,7 @@ def export_evidence(
     manifest = {
         "tool": f"mailproof {__version__}",
         "exported_at": exported_at,
-        "exported_by": _user(),
+        "exported_by": audit.os_user(),
         "message": {"message_id": summary.message_id, "sha256": summary.sha256},
         "files": {name: _sha256(data) for name, data in members.items()},
         "signed": identity is not None,

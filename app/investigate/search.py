@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import getpass
 import hashlib
 import json
 import re
@@ -17,6 +16,7 @@ from typing import Any
 
 from app import audit
 from app.config import data_home
+from app.delivery.locate import searched_folders
 from app.delivery.received import hops_of
 from app.errors import BadInput, MailproofError
 from app.investigate.bounce import Bounce, read_bounce
@@ -375,16 +375,10 @@ def investigate(
         ]
     query_json = {k: (v.isoformat() if isinstance(v, dt.datetime) else v)
                   for k, v in query.__dict__.items()}  # fmt: skip
-    searched_counts = tuple(
-        f"{r['account']}/{r['name']} ({r['n']} copies)"
-        for r in library.db.execute(
-            "SELECT f.account, f.name, COUNT(c.id) AS n FROM folders f "
-            "LEFT JOIN copies c ON c.folder_id=f.id GROUP BY f.id ORDER BY f.account, f.name"
-        )
-    )
+    searched_counts = searched_folders(library)
     result = Investigation(
         investigated_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        investigated_by=_user(),
+        investigated_by=audit.os_user(),
         filters=tuple(rules),
         query=query_json,
         outcome=outcome,
@@ -398,13 +392,6 @@ def investigate(
     )
     _record(result)
     return result
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def records_dir() -> Path:
