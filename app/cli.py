@@ -640,12 +640,7 @@ def cmd_trace(args: argparse.Namespace, out: TextIO) -> int:
         return EXIT_OK
     out.write(verdict.summary + "\n\n")
     for number, hop in enumerate(verdict.hops, start=1):
-        tls = hop.tls
-        shown = (
-            f"{tls.get('version') or 'TLS'} {tls.get('cipher') or ''}".strip()
-            if isinstance(tls, dict)
-            else {True: "TLS", False: "no TLS", None: "TLS unknown"}[tls]
-        )
+        shown = hop.tls_text
         delay = f" +{hop.delay_seconds}s" if hop.delay_seconds is not None else ""
         if not hop.parsed:
             out.write(f"{number:>2}. (unreadable) {hop.raw[:100]}\n")

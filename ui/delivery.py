@@ -33,12 +33,6 @@ from ui.worker import Worker
 GOOD, BAD, UNKNOWN = QColor("#1b6e20"), QColor("#b00020"), QColor("#8a6d00")
 
 
-def tls_text(tls: Any) -> str:
-    if isinstance(tls, dict):
-        return f"{tls.get('version') or 'TLS'} {tls.get('cipher') or ''}".strip()
-    return {True: "TLS", False: "none", None: "unknown"}[tls]
-
-
 class Timeline(QWidget):
     """Each hop as a dot on a time line, spaced by when it happened; red = no TLS."""
 
@@ -192,7 +186,7 @@ class DeliveryView(QWidget):
                     hop.from_ip or "",
                     hop.by_host or "",
                     hop.protocol or "",
-                    tls_text(hop.tls),
+                    hop.tls_text,
                     hop.id or "",
                 ]
             )

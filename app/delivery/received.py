@@ -48,6 +48,13 @@ class Hop:
     raw: str
     warnings: tuple[str, ...] = field(default=())
 
+    @property
+    def tls_text(self) -> str:
+        """What the hop says of TLS, for people: "TLSv1.3 TLS_AES_…", "TLS", "no TLS"."""
+        if isinstance(self.tls, dict):
+            return f"{self.tls.get('version') or 'TLS'} {self.tls.get('cipher') or ''}".strip()
+        return {True: "TLS", False: "no TLS", None: "TLS unknown"}[self.tls]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "from_host": self.from_host,

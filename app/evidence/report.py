@@ -83,12 +83,7 @@ def render_report(
     if not verdict.hops:
         pdf.para("No Received header: no server recorded handling this message.")
     for number, hop in enumerate(verdict.hops, start=1):
-        tls = hop.tls
-        shown = (
-            f"{tls.get('version') or 'TLS'} {tls.get('cipher') or ''}".strip()
-            if isinstance(tls, dict)
-            else {True: "TLS", False: "NO TLS", None: "TLS unknown"}[tls]
-        )
+        shown = hop.tls_text
         delay = f" (+{hop.delay_seconds} s)" if hop.delay_seconds is not None else ""
         pdf.para(
             f"{number}. {hop.timestamp or 'no date'}{delay}: {hop.from_host or '?'} "

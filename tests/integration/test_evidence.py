@@ -8,28 +8,15 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 from app.sources import open_source
 from app.store.library import Library
 from tests.builders import make_maildir, make_message
-from tests.integration.test_keys import P12_PASS, identity  # noqa: F401 - the fixture
+from tests.integration.test_keys import P12_PASS, identity, run  # noqa: F401 - the fixture
 
-MAILPROOF = Path(sys.executable).with_name("mailproof")
 MID = "<discharge-88@clinic.example>"
-
-
-def run(home: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(MAILPROOF), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "MAILPROOF_HOME": str(home)},
-        timeout=120,
-    )
 
 
 def rewrite_member(package: Path, name: str, change: bytes) -> Path:

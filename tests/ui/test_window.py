@@ -353,7 +353,7 @@ def test_delivery_tab_shows_hops_timeline_checks_and_exports_evidence(
     assert view.hops.topLevelItemCount() == 3
     first = view.hops.topLevelItem(0)
     assert (first.text(4), first.text(5), first.text(7)) == ("198.51.100.20", "smtp.example.org",
-                                                              "none")  # fmt: skip
+                                                              "no TLS")  # fmt: skip
     assert view.hops.topLevelItem(1).text(7) == "TLSv1.3 TLS_AES_256_GCM_SHA384"
     assert len(view.timeline.points) == 3
     assert view.badge.isVisible() and view.badge.text() == "TLS in transit"
