@@ -691,7 +691,7 @@ def cmd_investigate(args: argparse.Namespace, out: TextIO) -> int:
         from_addr=args.from_addr,
         to_addr=args.to_addr,
         subject=args.subject,
-        date=_since(args.date),
+        date=_since(args.date, "--date"),
         window_hours=args.window,
     )
     library = _library()
@@ -859,13 +859,13 @@ def cmd_keys(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _since(text: str | None) -> dt.datetime | None:
+def _since(text: str | None, option: str = "--since") -> dt.datetime | None:
     if not text:
         return None
     try:
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise BadInput(f"--since {text!r}: give a date as YYYY-MM-DD or an ISO time") from None
+        raise BadInput(f"{option} {text!r}: give a date as YYYY-MM-DD or an ISO time") from None
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 

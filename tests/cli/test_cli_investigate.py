@@ -109,6 +109,8 @@ def test_bounced_sent_copy_only_and_not_found(cli, tmp_path: Path) -> None:
     ]
     text = cli("investigate", "--message-id", "<lab-4711@clinic.example>", home_dir=home2)
     assert text.stdout.decode().startswith("outcome: sent-copy-only")
+    bad_date = cli("investigate", "--date", "garbage", home_dir=home2)
+    assert bad_date.returncode == 2 and b"--date 'garbage'" in bad_date.stderr
     empty = cli("investigate", home_dir=home2)
     assert empty.returncode == 2 and b"say what to look for" in empty.stderr
 
