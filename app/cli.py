@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from app import __version__, audit, secrets
+from app import __version__, audit, search_cli, secrets
 from app.config import data_home
 from app.crypto import keys
 from app.delivery.locate import locate
@@ -294,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         flag.add_argument(f"--{name}", action="store_true", help=text)
     flag.add_argument("--json", action="store_true")
+
+    search_cli.add_commands(commands)
 
     shot = commands.add_parser("screenshot", help="render the window and save it as a PNG")
     shot.add_argument("out", metavar="OUT.png")
@@ -734,6 +736,9 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
         source = renamed(source, args.folder)
     library = _library()
     report = library.ingest(source, progress=_stderr_progress(f"import {source.root.name}"))
+    index_problem = search_cli.update_index_quietly(library)
+    if index_problem:
+        _warn(index_problem)
     folders = [
         {"folder": info.name, "messages": info.total}
         for info in library.folders(local_account(source.root))
@@ -1045,6 +1050,9 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
                     f"mailproof: error: {account.name}/{folder.folder}: {folder.error}",
                     file=sys.stderr,
                 )
+    index_problem = search_cli.update_index_quietly(library)
+    if index_problem:
+        _warn(index_problem)
     return EXIT_PROBLEMS if failed else EXIT_OK
 
 
@@ -1078,6 +1086,9 @@ def cmd_flag(args: argparse.Namespace, out: TextIO) -> int:
         )
     else:
         out.write(f"{args.where} UID {args.uid}: {flags or '(no flags)'}\n")
+    index_problem = search_cli.update_index_quietly(library)
+    if index_problem:
+        _warn(index_problem)
     return EXIT_OK
 
 
@@ -1095,6 +1106,7 @@ COMMANDS = {
     "evidence": cmd_evidence,
     "trace": cmd_trace,
     "investigate": cmd_investigate,
+    **search_cli.COMMANDS,
 }
 
 

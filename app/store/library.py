@@ -12,7 +12,6 @@ from pathlib import Path
 
 from app import audit
 from app.errors import AmbiguousId, MessageNotFound, StoreError
-from app.imap.folders import role_of
 from app.mime.summary import MessageSummary, summarize
 from app.sources import MailSource, RawMessage, maildir
 from app.sources.base import FolderRef
@@ -122,6 +121,8 @@ class Library:
         return row
 
     def _folder_id(self, account: str, folder: FolderRef) -> int:
+        from app.imap.folders import role_of  # here: a search need not load imapclient
+
         row = self.ensure_folder(
             account,
             folder.name,

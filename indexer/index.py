@@ -1,0 +1,484 @@
+"""The search index: one Whoosh document per stored message (by SHA-256), listing every folder
+that holds a live copy; kept in step with the store incrementally and crash-safely.
+
+Beside the Whoosh files, ``state.sqlite`` records what each document was made from (the
+message's live places and flags). An update compares that with the store: only what changed
+is re-indexed. Whoosh commits first, the state second, so a crash between them only means
+the same documents are written again next time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as windex
+from whoosh import query as wq
+from whoosh.analysis import Token
+from whoosh.searching import Searcher
+from whoosh.writing import LockError
+
+from app.errors import MailproofError, StoreError
+from app.mime.facts import read_facts
+from app.store.library import Library, now_iso
+from app.tasks import CancelToken, Progress, no_progress
+from indexer import query as mq
+from indexer.schema import SCHEMA, SCHEMA_VERSION, TEXT_ANALYZER, document
+
+BATCH = 2000  # documents per Whoosh commit: a kill -9 loses at most one batch of work
+LOCK_WAIT_SECONDS = 20.0
+SNIPPET_CHARS = 160
+INDEX_NAME = "messages"
+
+
+class CorruptIndex(MailproofError):
+    """The index files cannot be read (exit 3)."""
+
+    exit_code = 3
+
+
+class IndexBusy(MailproofError):
+    """Another Mailproof process is writing the index (exit 3)."""
+
+    exit_code = 3
+
+
+@dataclass(frozen=True)
+class Hit:
+    sha256: str
+    message_id: str | None
+    subject: str
+    from_: str
+    date: str | None
+    folders: tuple[str, ...]
+    places: tuple[tuple[str, str], ...]  # (account, folder) of every live copy
+    score: float
+    snippet: str = ""
+    highlights: tuple[tuple[int, int], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id,
+            "subject": self.subject,
+            "from": self.from_,
+            "date": self.date,
+            "folders": list(self.folders),
+            "places": [{"account": a, "folder": f} for a, f in self.places],
+            "sha256": self.sha256,
+            "snippet": self.snippet,
+            "highlights": [list(span) for span in self.highlights],
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass
+class UpdateReport:
+    indexed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    problems: list[str] = field(default_factory=list)
+    rebuilt_because: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    documents: int
+    expected: int
+    missing: tuple[str, ...]  # in the store, not in the index
+    extra: tuple[str, ...]  # in the index, no longer in the store
+    stale: tuple[str, ...]  # indexed from an older state of their copies
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.extra or self.stale)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "documents": self.documents,
+            "expected": self.expected,
+            "missing": len(self.missing),
+            "extra": len(self.extra),
+            "stale": len(self.stale),
+            "clean": self.clean,
+        }
+
+
+def _state_of(places: str) -> str:
+    return hashlib.sha256(places.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+class MailIndex:
+    """The index under ``<data home>/index`` for one library."""
+
+    def __init__(self, library: Library, directory: Path | None = None) -> None:
+        self.library = library
+        self.directory = directory or library.home / "index"
+        self._index: Any = None
+        self.notices: list[str] = []  # what the user should be told (a rebuild, a repair)
+
+    # ---- opening ------------------------------------------------------------------------
+
+    @property
+    def _state_path(self) -> Path:
+        return self.directory / "state.sqlite"
+
+    def _state_db(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self._state_path, timeout=30, isolation_level=None)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS docs (sha256 TEXT PRIMARY KEY, state TEXT NOT NULL)"
+        )
+        connection.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        return connection
+
+    def exists(self) -> bool:
+        # By file name only: opening a damaged table of contents is _open's business.
+        return self.directory.is_dir() and any(self.directory.glob(f"_{INDEX_NAME}_*.toc"))
+
+    def _open(self, create: bool) -> Any:
+        if self._index is not None:
+            return self._index
+        try:
+            if self.exists():
+                with self._state_db() as state:
+                    row = state.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+                if row is None or row[0] != str(SCHEMA_VERSION):
+                    raise CorruptIndex("the search index was made by another Mailproof version")
+                index = windex.open_dir(str(self.directory), indexname=INDEX_NAME)
+                with index.searcher() as searcher:
+                    searcher.doc_count()
+            elif create:
+                index = self._create()
+            else:
+                return None
+        except CorruptIndex:
+            raise
+        except Exception as err:  # Whoosh raises many kinds when its files are damaged
+            raise CorruptIndex(f"the search index in {self.directory} is damaged: {err}") from err
+        self._index = index
+        return index
+
+    def _create(self) -> Any:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with self._state_db() as state:
+            state.execute("DELETE FROM docs")
+            state.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+        return windex.create_in(str(self.directory), SCHEMA, indexname=INDEX_NAME)
+
+    def _set_aside(self, reason: str) -> None:
+        """Move a damaged index out of the way (kept for a bug report) and start afresh."""
+        self._index = None
+        if self.directory.exists():
+            aside = self.directory.with_name(f"{self.directory.name}.damaged-{int(time.time())}")
+            with contextlib.suppress(OSError):
+                shutil.rmtree(aside)
+            os.replace(self.directory, aside)
+            self.notices.append(
+                f"The search index was damaged ({reason}); it was moved to {aside} and is "
+                "being rebuilt from the store. No mail is lost: the index holds only copies."
+            )
+
+    def open_or_rebuild(self) -> Any:
+        """The index, rebuilt (empty) when it was damaged."""
+        try:
+            return self._open(create=True)
+        except CorruptIndex as err:
+            self._set_aside(str(err))
+            return self._open(create=True)
+
+    # ---- updating -----------------------------------------------------------------------
+
+    def _desired(self) -> dict[str, tuple[str, str]]:
+        """sha256 → (state, places) for every message with a live copy."""
+        rows = self.library.db.execute(
+            "SELECT c.sha256, group_concat(f.account || char(31) || f.name || char(31) || "
+            "c.flags, char(30)) FROM copies c JOIN folders f ON f.id=c.folder_id "
+            "WHERE c.expunged_at IS NULL GROUP BY c.sha256"
+        ).fetchall()
+        desired = {}
+        for sha256, places in rows:
+            ordered = "\x1e".join(sorted(places.split("\x1e")))
+            desired[sha256] = (_state_of(ordered), ordered)
+        return desired
+
+    def update(
+        self,
+        progress: Progress = no_progress,
+        cancel: CancelToken | None = None,
+        *,
+        rebuild: bool = False,
+    ) -> UpdateReport:
+        """Bring the index in step with the store; only changed messages are read again."""
+        report = UpdateReport()
+        if rebuild:
+            self._index = None
+            if self.directory.exists():
+                shutil.rmtree(self.directory)
+        try:
+            index = self._open(create=True)
+        except CorruptIndex as err:
+            report.rebuilt_because = str(err)
+            self._set_aside(str(err))
+            index = self._open(create=True)
+        desired = self._desired()
+        with self._state_db() as state:
+            indexed = dict(state.execute("SELECT sha256, state FROM docs").fetchall())
+        to_remove = [sha for sha in indexed if sha not in desired]
+        to_index = [sha for sha, (st, _) in desired.items() if indexed.get(sha) != st]
+        report.unchanged = len(desired) - len(to_index)
+        total = len(to_index) + len(to_remove)
+        progress(0, total)
+        if not total:
+            return report
+        done = 0
+        threads = self._threads(to_index)
+        pending_removals = list(to_remove)
+        for start in range(0, max(len(to_index), 1), BATCH):
+            if cancel is not None:
+                cancel.check()
+            chunk = to_index[start : start + BATCH]
+            written: list[tuple[str, str]] = []
+            with self._writer(index) as writer:
+                for sha in pending_removals:
+                    writer.delete_by_term("sha256", sha)
+                for sha in chunk:
+                    if cancel is not None and cancel.cancelled:
+                        break
+                    doc = self._document(sha, desired[sha][1], threads.get(sha), report)
+                    if doc is None:
+                        continue
+                    writer.update_document(**doc)
+                    written.append((sha, desired[sha][0]))
+                    done += 1
+                    if done % 100 == 0:
+                        progress(done, total)
+            with self._state_db() as state:
+                state.execute("BEGIN IMMEDIATE")
+                state.executemany(
+                    "DELETE FROM docs WHERE sha256=?", [(s,) for s in pending_removals]
+                )
+                state.executemany(
+                    "INSERT OR REPLACE INTO docs(sha256, state) VALUES (?,?)", written
+                )
+                state.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('updated_at', ?)", (now_iso(),)
+                )
+                state.execute("COMMIT")
+            report.removed += len(pending_removals)
+            report.indexed += len(written)
+            done += len(pending_removals)
+            pending_removals = []
+            progress(done, total)
+        if cancel is not None:
+            cancel.check()
+        return report
+
+    @contextlib.contextmanager
+    def _writer(self, index: Any) -> Iterator[Any]:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                writer = index.writer(limitmb=128)
+                break
+            except LockError:
+                if time.monotonic() > deadline:
+                    raise IndexBusy(
+                        "another Mailproof process is updating the search index; "
+                        "try again when it has finished"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield writer
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def _threads(self, shas: Sequence[str]) -> dict[str, str]:
+        threads: dict[str, str] = {}
+        for start in range(0, len(shas), 500):
+            chunk = shas[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.library.db.execute(
+                f"SELECT sha256, thread_id FROM messages WHERE sha256 IN ({marks})",  # noqa: S608 - only ? marks
+                chunk,
+            ):
+                if row[1]:
+                    threads[row[0]] = str(row[1]).strip("<>")
+        return threads
+
+    def _document(
+        self, sha256: str, places: str, thread: str | None, report: UpdateReport
+    ) -> dict[str, object] | None:
+        try:
+            raw = self.library.raw(sha256)
+        except (OSError, StoreError) as err:
+            report.problems.append(f"{sha256[:12]}: the stored message cannot be read: {err}")
+            return None
+        facts = read_facts(raw)
+        copies = []
+        for place in places.split("\x1e"):
+            account, folder, flags = (place.split("\x1f") + ["", "", ""])[:3]
+            copies.append((account, folder, flags))
+        return document(sha256, len(raw), facts, copies, thread)
+
+    # ---- checking -----------------------------------------------------------------------
+
+    def check(self, repair: bool = True, progress: Progress = no_progress) -> CheckReport:
+        """Compare index, state and store; with ``repair``, re-index whatever drifted."""
+        try:
+            index = self._open(create=True)
+        except CorruptIndex as err:
+            if not repair:
+                raise
+            self._set_aside(str(err))
+            index = self._open(create=True)
+        desired = self._desired()
+        with index.searcher() as searcher:
+            in_index = {term.decode() for term in searcher.lexicon("sha256")}
+            documents = searcher.doc_count()
+        with self._state_db() as state:
+            recorded = dict(state.execute("SELECT sha256, state FROM docs").fetchall())
+        missing = tuple(sorted(set(desired) - in_index))
+        extra = tuple(sorted(in_index - set(desired)))
+        stale = tuple(
+            sorted(
+                sha
+                for sha, (st, _) in desired.items()
+                if sha in in_index and recorded.get(sha) != st
+            )
+        )
+        report = CheckReport(documents, len(desired), missing, extra, stale)
+        if repair and not report.clean:
+            with self._state_db() as state:
+                state.execute("BEGIN IMMEDIATE")
+                forget = [*missing, *extra, *stale]
+                state.executemany("DELETE FROM docs WHERE sha256=?", [(s,) for s in forget])
+                # Documents the state does not know are removed by the next update.
+                state.executemany(
+                    "INSERT OR REPLACE INTO docs(sha256, state) VALUES (?, '')",
+                    [(s,) for s in extra],
+                )
+                state.execute("COMMIT")
+            self.update(progress)
+        return report
+
+    # ---- searching ----------------------------------------------------------------------
+
+    def searcher(self) -> Searcher:
+        index = self._open(create=False)
+        if index is None:
+            index = self.open_or_rebuild()
+        try:
+            return index.searcher()
+        except Exception as err:
+            raise CorruptIndex(f"the search index in {self.directory} is damaged: {err}") from err
+
+    def search(
+        self,
+        text: str,
+        *,
+        limit: int | None = 100,
+        sort: str = "date",
+        snippets: bool = True,
+        cancel: CancelToken | None = None,
+    ) -> list[Hit]:
+        """Hits for a query in Mailproof's language, newest first or by relevance."""
+        parsed = mq.parse(text)
+        try:
+            with self.searcher() as searcher:
+                if sort == "date":
+                    results = searcher.search(parsed, limit=limit, sortedby="date", reverse=True)
+                else:
+                    results = searcher.search(parsed, limit=limit)
+                terms = _query_words(parsed)
+                hits = []
+                for result in results:
+                    if cancel is not None:
+                        cancel.check()
+                    shown = json.loads(result["shown"])
+                    hit = Hit(
+                        sha256=result["sha256"],
+                        message_id=shown.get("message_id"),
+                        subject=shown.get("subject") or "",
+                        from_=shown.get("from") or "",
+                        date=shown.get("date"),
+                        folders=tuple(shown.get("folders") or ()),
+                        places=tuple((a, f) for a, f in shown.get("places") or ()),
+                        score=float(result.score or 0.0),
+                    )
+                    if snippets:
+                        hit = self._with_snippet(hit, terms)
+                    hits.append(hit)
+                return hits
+        except (MailproofError, mq.QuerySyntaxError):
+            raise
+        except Exception as err:
+            raise CorruptIndex(f"the search index cannot be read: {err}") from err
+
+    def count(self, text: str) -> int:
+        parsed = mq.parse(text)
+        try:
+            with self.searcher() as searcher:
+                return sum(1 for _ in searcher.docs_for_query(parsed))
+        except (MailproofError, mq.QuerySyntaxError):
+            raise
+        except Exception as err:
+            raise CorruptIndex(f"the search index cannot be read: {err}") from err
+
+    def _with_snippet(self, hit: Hit, terms: set[str]) -> Hit:
+        try:
+            body = read_facts(self.library.raw(hit.sha256)).body
+        except (OSError, StoreError):
+            return hit
+        snippet, spans = make_snippet(body, terms)
+        return Hit(**{**hit.__dict__, "snippet": snippet, "highlights": spans})
+
+
+def _query_words(parsed: wq.Query) -> set[str]:
+    words = set()
+    for fieldname, text in parsed.iter_all_terms():
+        if fieldname in ("body", "subject"):
+            words.add(text if isinstance(text, str) else text.decode("utf-8", "replace"))
+    return words
+
+
+def make_snippet(body: str, words: set[str]) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A line of ``body`` around the first matching word, with the spans of every match in it."""
+    flat = " ".join(body.split())
+    if not flat:
+        return "", ()
+    matches: list[tuple[int, int]] = []
+    if words:
+        token: Token
+        for token in TEXT_ANALYZER(flat, chars=True):
+            if token.text in words:
+                matches.append((token.startchar, token.endchar))
+                if len(matches) > 50:
+                    break
+    if not matches:
+        end = min(len(flat), SNIPPET_CHARS)
+        return flat[:end] + ("…" if end < len(flat) else ""), ()
+    first = matches[0][0]
+    start = max(0, first - SNIPPET_CHARS // 3)
+    if start:
+        space = flat.find(" ", start)
+        start = space + 1 if 0 <= space < first else start
+    end = min(len(flat), start + SNIPPET_CHARS)
+    prefix = "…" if start else ""
+    text = prefix + flat[start:end] + ("…" if end < len(flat) else "")
+    shift = len(prefix) - start
+    spans = tuple((s + shift, e + shift) for s, e in matches if s >= start and e <= end)
+    return text, spans

@@ -1,0 +1,157 @@
+"""The Whoosh schema of the search index and how a message's facts become one document."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from whoosh.analysis import StemmingAnalyzer
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from app.mime.facts import Facts
+from app.mime.summary import Address
+
+SCHEMA_VERSION = 1
+
+# Stop words are kept: notmuch indexes every word, and "to be or not to be" is a phrase.
+TEXT_ANALYZER = StemmingAnalyzer(stoplist=None, minsize=1)
+
+SCHEMA = Schema(
+    sha256=ID(stored=True, unique=True),
+    message_id=ID(stored=True),
+    thread=ID,
+    folder=KEYWORD(commas=True, lowercase=True),
+    account=KEYWORD(commas=True, lowercase=True),
+    # Addresses are pre-tokenised (see address_terms) into space-separated keywords.
+    **{"from": KEYWORD(lowercase=True, scorable=True)},
+    to=KEYWORD(lowercase=True, scorable=True),
+    cc=KEYWORD(lowercase=True, scorable=True),
+    bcc=KEYWORD(lowercase=True, scorable=True),
+    subject=TEXT(analyzer=TEXT_ANALYZER, phrase=True),
+    body=TEXT(analyzer=TEXT_ANALYZER, phrase=True),
+    attachment=KEYWORD(lowercase=True),
+    mimetype=KEYWORD(lowercase=True),
+    tag=KEYWORD(lowercase=True),  # encrypted signed unread flagged replied attachment malformed
+    dkim=ID,
+    date=DATETIME(sortable=True),
+    size=NUMERIC(int, bits=64, sortable=True),
+    # What a hit shows without reading the message again.
+    shown=STORED,
+)
+
+_WORDS = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def address_terms(addresses: Iterable[Address]) -> str:
+    """Keywords that let ``from:alice``, ``from:alice@clinic.example``, ``from:clinic.example``,
+    ``from:example`` and ``from:smith`` (display name) all match."""
+    terms: list[str] = []
+    for address in addresses:
+        addr = address.addr.lower().strip("<> ")
+        if addr:
+            terms.append(addr)
+            local, _, domain = addr.rpartition("@")
+            if local:
+                terms.append(local)
+                terms.extend(_WORDS.findall(local))
+            labels = domain.split(".")
+            terms.extend(".".join(labels[i:]) for i in range(len(labels)) if labels[i])
+        terms.extend(word.lower() for word in _WORDS.findall(address.name))
+    return " ".join(dict.fromkeys(t for t in terms if t))
+
+
+def attachment_terms(names: Iterable[str]) -> str:
+    terms: list[str] = []
+    for name in names:
+        lowered = "".join(name.lower().split())
+        if lowered:
+            terms.append(lowered)
+            terms.extend(_WORDS.findall(lowered))
+    return " ".join(dict.fromkeys(terms))
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(tzinfo=None)  # Whoosh stores naive datetimes
+
+
+def document(
+    sha256: str,
+    size: int,
+    facts: Facts,
+    copies: Iterable[tuple[str, str, str]],
+    thread: str | None,
+) -> dict[str, object]:
+    """One index document for the message ``sha256``; ``copies`` are its live
+    (account, folder, flags) places."""
+    places = sorted(set(copies))
+    folders = sorted({folder for _, folder, _ in places})
+    accounts = sorted({account for account, _, _ in places})
+    tags = set()
+    flag_sets = [set(flags.split()) for _, _, flags in places]
+    if facts.is_encrypted:
+        tags.add("encrypted")
+    if facts.is_signed:
+        tags.add("signed")
+    if facts.attachments:
+        tags.add("attachment")
+    if facts.problems:
+        tags.add("malformed")
+    if any("\\Seen" not in flags for flags in flag_sets):
+        tags.add("unread")
+    if any("\\Flagged" in flags for flags in flag_sets):
+        tags.add("flagged")
+    if any("\\Answered" in flags for flags in flag_sets):
+        tags.add("replied")
+    date = _utc(facts.date)
+    message_id = (facts.message_id or "").strip("<>")
+    doc: dict[str, object] = {
+        "sha256": sha256,
+        "message_id": message_id,
+        "thread": thread or message_id or sha256,
+        "folder": ",".join(_folder_terms(folders)),
+        "account": ",".join(accounts),
+        "from": address_terms(facts.from_),
+        "to": address_terms(facts.to),
+        "cc": address_terms(facts.cc),
+        "bcc": address_terms(facts.bcc),
+        "subject": facts.subject,
+        "body": facts.body,
+        "attachment": attachment_terms(name for name, _ in facts.attachments),
+        "mimetype": " ".join(sorted({kind for _, kind in facts.attachments})),
+        "tag": " ".join(sorted(tags)),
+        "size": size,
+        "shown": json.dumps(
+            {
+                "message_id": facts.message_id,
+                "subject": facts.subject,
+                "from": ", ".join(a.display() for a in facts.from_),
+                "date": date.strftime("%Y-%m-%dT%H:%M:%SZ") if date else None,
+                "folders": folders,
+                "places": sorted({(account, folder) for account, folder, _ in places}),
+            },
+            ensure_ascii=False,
+        ),
+    }
+    if facts.dkim:
+        doc["dkim"] = facts.dkim
+    if date is not None:
+        doc["date"] = date
+    return doc
+
+
+def _folder_terms(folders: Iterable[str]) -> list[str]:
+    """A folder is found by its full name (``Archive/2023``) and by its last part (``2023``)."""
+    terms: list[str] = []
+    for folder in folders:
+        cleaned = folder.replace(",", " ").strip()
+        terms.append(cleaned)
+        for separator in ("/", "."):
+            if separator in cleaned:
+                terms.append(cleaned.rsplit(separator, 1)[-1])
+    return list(dict.fromkeys(t for t in terms if t))
