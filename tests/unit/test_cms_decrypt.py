@@ -372,7 +372,7 @@ def gpgsm_home(pki: dict[str, Ident], work: Path):
     """A throw-away GNUPGHOME (short path: the gpg-agent socket name is length-limited) with
     the RSA and P-256 identities imported from PKCS#12 and trusted as their own roots."""
     if GPGSM is None:
-        pytest.skip("gpgsm is not installed")
+        pytest.fail("gpgsm is not installed: scripts/setup --test installs it")
     home = Path(f"/tmp/gs{os.getpid()}x{next(_counter)}")
     home.mkdir(mode=0o700)
     env = {**os.environ, "GNUPGHOME": str(home)}
@@ -402,13 +402,14 @@ def gpgsm_home(pki: dict[str, Ident], work: Path):
                 fh.write(f"{fpr} S relax\n")
         yield env, imported
     except (subprocess.SubprocessError, OSError, RuntimeError) as exc:
-        pytest.skip(f"gpgsm could not be set up: {exc}")
+        pytest.fail(f"gpgsm could not be set up: {exc}")
     finally:
         subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, capture_output=True, timeout=30)
         shutil.rmtree(home, ignore_errors=True)
 
 
-@pytest.mark.parametrize("keyname", ["rsa2048", "p256"])
+# gpgsm 2.2.40 crashes (SIGSEGV) importing an EC PKCS#12, so only the RSA identity is used.
+@pytest.mark.parametrize("keyname", ["rsa2048"])
 def test_gpgsm_ber(
     pki: dict[str, Ident],
     work: Path,
@@ -417,7 +418,7 @@ def test_gpgsm_ber(
 ):
     env, imported = gpgsm_home
     if keyname not in imported:
-        pytest.skip(f"gpgsm could not import the {keyname} PKCS#12")
+        pytest.fail(f"gpgsm could not import the {keyname} PKCS#12")
     ident = pki[keyname]
     proc = subprocess.run(
         [GPGSM or "gpgsm", "--batch", "--encrypt", "-r", f"CN=Mailproof {keyname}"],
@@ -425,7 +426,7 @@ def test_gpgsm_ber(
     )  # fmt: skip
     if proc.returncode != 0 or not proc.stdout:
         err = proc.stderr.decode(errors="replace")[-300:]
-        pytest.skip(f"gpgsm cannot encrypt to {keyname}: {err}")
+        pytest.fail(f"gpgsm cannot encrypt to {keyname}: {err}")
     blob = proc.stdout
     assert blob[:2] == b"\x30\x80"  # indefinite-length BER
     result = decrypt_cms(blob, [pki["stranger"].pair, ident.pair])
