@@ -396,6 +396,18 @@ class MailIndex:
         cancel: CancelToken | None = None,
     ) -> list[Hit]:
         """Hits for a query in Mailproof's language, newest first or by relevance."""
+        return self.find(text, limit=limit, sort=sort, snippets=snippets, cancel=cancel)[0]
+
+    def find(
+        self,
+        text: str,
+        *,
+        limit: int | None = 100,
+        sort: str = "date",
+        snippets: bool = True,
+        cancel: CancelToken | None = None,
+    ) -> tuple[list[Hit], int]:
+        """The first ``limit`` hits and how many messages match in all."""
         parsed = mq.parse(text)
         try:
             with self.searcher() as searcher:
@@ -422,7 +434,7 @@ class MailIndex:
                     if snippets:
                         hit = self._with_snippet(hit, terms)
                     hits.append(hit)
-                return hits
+                return hits, len(results)
         except (MailproofError, mq.QuerySyntaxError):
             raise
         except Exception as err:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -44,6 +46,7 @@ from app.mime.render import RenderedMessage, attachment_bytes, render
 from app.sources import open_source
 from app.store.library import IngestReport, Library, local_account
 from app.tasks import CancelToken, Progress
+from indexer.index import CorruptIndex, Hit, MailIndex
 from ui.accounts import AccountsDialog
 from ui.audit_dialog import AuditDialog
 from ui.delivery import DeliveryView
@@ -52,12 +55,15 @@ from ui.keys_dialog import KeysDialog
 from ui.lock import IdleWatcher, LockScreen
 from ui.models import MessageListModel
 from ui.reader import Banner, MessageView
+from ui.search import EscapeKey, SearchPanel
 from ui.sync_panel import SyncPanel
-from ui.worker import Worker
+from ui.worker import Worker, alive
 
 log = logging.getLogger(__name__)
 
 PROGRESS_DELAY_MS = 300
+SEARCH_DELAY_MS = 250  # results as you type, once typing pauses this long
+SEARCH_LIMIT = 200
 PANEL_LINGER_MS = 5000  # the sync panel stays this long after a sync without problems
 LIST_REFRESH_MS = 500  # while an import runs, the list is refreshed at most twice a second
 FOLDER_ORDER = {
@@ -83,6 +89,8 @@ class MainWindow(QMainWindow):
     synced = Signal()  # a sync run finished (its result is in the store)
     flags_changed = Signal()  # a flag change reached the server and the store
     keyring_unlocked = Signal()  # the master password opened the encrypted file keyring
+    searched = Signal()  # a search's hits (or its error) are on screen
+    indexed = Signal()  # a background index update finished
     folder_progress = Signal(object)  # FolderProgress from a sync worker, to the sync panel
 
     def __init__(self, library: Library) -> None:
@@ -101,6 +109,11 @@ class MainWindow(QMainWindow):
         self._folder_watcher: Worker | None = None
         self._watched_folder_id: int | None = None
         self._watch_pool = QThreadPool(self)  # long-lived IDLE workers never starve the others
+        self.index = MailIndex(library)
+        self._search_worker: Worker | None = None
+        self._search_request = 0
+        self._index_worker: Worker | None = None
+        self._index_again = False
 
         # panes
         self.folders = QTreeWidget()
@@ -135,8 +148,16 @@ class MainWindow(QMainWindow):
         self.insecure_banner = Banner("#ffd98a")  # permanent while an account allows insecure
         self.insecure_banner.setObjectName("insecureBanner")
 
+        self.search_panel = SearchPanel()
+        self.search_panel.open_message.connect(self.show_message)
+        self.search_panel.show_copies.connect(self.show_copies)
+        self.search_panel.sort_changed.connect(lambda _sort: self.run_search())
+        self.search_panel.closed.connect(self._leave_search)
+        self.list_stack = QStackedWidget()
+        self.list_stack.addWidget(self.table)
+        self.list_stack.addWidget(self.search_panel)
         list_pane = QSplitter(Qt.Orientation.Vertical)
-        list_pane.addWidget(self.table)
+        list_pane.addWidget(self.list_stack)
         self.delivery = DeliveryView(library)
         self.message_tabs = QTabWidget()
         self.message_tabs.addTab(self.reader, "Message")
@@ -189,10 +210,24 @@ class MainWindow(QMainWindow):
     def _build_toolbar(self) -> None:
         toolbar = QToolBar("Main")
         toolbar.setMovable(False)
+        self.search_edit = QLineEdit()
+        self.search_edit.setObjectName("searchEdit")
+        self.search_edit.setPlaceholderText(
+            'Search all mail (Ctrl+F or /): words, "phrase", from:, date:2024-01..2024-03, …'
+        )
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setMinimumWidth(380)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.run_search)
+        self.search_edit.textChanged.connect(self._search_text_changed)
+        self.search_edit.returnPressed.connect(self.run_search)
+        toolbar.addWidget(self.search_edit)
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText("Filter this folder (Ctrl+F or /): subject, from, to")
+        self.filter_edit.setPlaceholderText("Filter this folder (Ctrl+Shift+F)")
         self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.setMaximumWidth(420)
+        self.filter_edit.setMaximumWidth(260)
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
         self._filter_timer.setInterval(200)
@@ -299,12 +334,149 @@ class MainWindow(QMainWindow):
     def _build_shortcuts(self) -> None:
         QShortcut(QKeySequence("Ctrl+L"), self, activated=lambda: self.lock("manual"))
         for key in ("Ctrl+F", "/"):
-            QShortcut(QKeySequence(key), self, activated=self._focus_filter)
+            QShortcut(QKeySequence(key), self, activated=self._focus_search)
+        QShortcut(QKeySequence("Ctrl+Shift+F"), self, activated=self._focus_filter)
+        self._escapes = [
+            EscapeKey(self.search_edit, self._leave_search),
+            EscapeKey(self.filter_edit, self._leave_filter),
+        ]
         QShortcut(QKeySequence("M"), self.table, activated=lambda: self.toggle_flag("\\Seen"))
         QShortcut(QKeySequence("S"), self.table, activated=lambda: self.toggle_flag("\\Flagged"))
         QShortcut(QKeySequence("J"), self, activated=lambda: self.move_selection(1))
         QShortcut(QKeySequence("K"), self, activated=lambda: self.move_selection(-1))
-        QShortcut(QKeySequence("Escape"), self.filter_edit, activated=self._leave_filter)
+
+    def _focus_search(self) -> None:
+        self.search_edit.setFocus()
+        self.search_edit.selectAll()
+
+    # -- search -----------------------------------------------------------------------------
+    def _search_text_changed(self, text: str) -> None:
+        if not text.strip():
+            self._search_timer.stop()
+            self._cancel_search()
+            self.list_stack.setCurrentWidget(self.table)
+            return
+        self._cancel_search()  # the old query's answer is no longer wanted
+        self._search_timer.start()
+
+    def _cancel_search(self) -> None:
+        self._search_request += 1
+        if self._search_worker is not None:
+            self._search_worker.cancel()
+            self._search_worker = None
+
+    def run_search(self) -> None:
+        """Search every folder in a worker; a newer query cancels this one."""
+        text = self.search_edit.text().strip()
+        if not text:
+            return
+        self._cancel_search()
+        request = self._search_request
+        self.list_stack.setCurrentWidget(self.search_panel)
+        self.search_panel.searching(text)
+        index = self.index
+        sort = self.search_panel.sort_key
+
+        def job(_progress: Progress, cancel: CancelToken) -> tuple[list[Hit], int, float]:
+            started = time.monotonic()
+            try:
+                hits, total = index.find(text, limit=SEARCH_LIMIT, sort=sort, cancel=cancel)
+            except CorruptIndex as err:
+                index._set_aside(str(err))
+                index.update(cancel=cancel)
+                hits, total = index.find(text, limit=SEARCH_LIMIT, sort=sort, cancel=cancel)
+            return hits, total, (time.monotonic() - started) * 1000
+
+        worker = Worker(job, "Searching")
+
+        def done(result: tuple[list[Hit], int, float]) -> None:
+            if alive(self) and request == self._search_request:
+                self.search_panel.set_hits(*result)
+                for notice in self.index.notices:
+                    self.error_banner.show_text(notice)
+                self.index.notices.clear()
+                self.searched.emit()
+
+        def failed(message: str) -> None:
+            if alive(self) and request == self._search_request:
+                self.search_panel.show_error(message)
+                self.searched.emit()
+
+        worker.signals.result.connect(done)
+        worker.signals.error.connect(failed)
+        self._search_worker = worker
+        worker.start()
+
+    def _leave_search(self) -> None:
+        self._cancel_search()
+        self.search_edit.clear()
+        self.list_stack.setCurrentWidget(self.table)
+        self.table.setFocus()
+
+    def show_copies(self, sha256: str) -> QMessageBox:
+        """Every stored copy of the message: account, folder, UID, flags, where it came from."""
+        lines = []
+        for copy in self.library.copies_of(sha256):
+            place = f"{account_label(copy['account'])} / {copy['folder']}"
+            details = []
+            if copy["uid"] is not None:
+                details.append(f"UID {copy['uid']}")
+            if copy["source_path"]:
+                details.append(str(copy["source_path"]))
+            if copy["flags"]:
+                details.append(f"flags {copy['flags']}")
+            if copy["expunged_at"]:
+                details.append(f"gone since {copy['expunged_at']}")
+            lines.append(f"• {place}" + (f" — {', '.join(details)}" if details else ""))
+        box = QMessageBox(self)
+        box.setWindowTitle("All copies of this message")
+        box.setText(f"{len(lines)} stored cop{'y' if len(lines) == 1 else 'ies'}:")
+        box.setInformativeText("\n".join(lines) or "none")
+        box.setDetailedText(f"SHA-256 {sha256}")
+        box.setModal(False)
+        box.show()
+        return box
+
+    def update_index(self) -> None:
+        """Bring the search index in step with the store in the background."""
+        if self._index_worker is not None:
+            self._index_again = True
+            return
+        index = self.index
+
+        def job(progress: Progress, cancel: CancelToken) -> int:
+            return index.update(progress, cancel).indexed
+
+        worker = Worker(job, "Indexing")
+
+        def progressed(done: int, total: int) -> None:
+            if total and alive(self):
+                self.status_label.setText(f"Indexing for search: {done} of {total}")
+
+        def finished() -> None:
+            if not alive(self):
+                return
+            self._index_worker = None
+            self.status_label.setText("")
+            for notice in self.index.notices:
+                self.error_banner.show_text(notice)
+            self.index.notices.clear()
+            self.indexed.emit()
+            if self._index_again:
+                self._index_again = False
+                self.update_index()
+            elif self.search_edit.text().strip():
+                self.run_search()
+
+        worker.signals.progress.connect(progressed)
+        worker.signals.error.connect(
+            lambda message: (
+                alive(self) and self.error_banner.show_text(f"Search index not updated: {message}")
+            )
+        )
+        worker.signals.finished.connect(finished)
+        self._index_worker = worker
+        worker.start()
 
     def _focus_filter(self) -> None:
         self.filter_edit.setFocus()
@@ -394,6 +566,7 @@ class MainWindow(QMainWindow):
     def _sync_done(self, reports: list[SyncReport]) -> None:
         self.reload_folders()
         self.refresh_list()
+        self.update_index()
         new = sum(f.new for r in reports for f in r.folders)
         errors = [
             f"{r.account}/{f.folder}: {f.error}" for r in reports for f in r.folders if f.error
@@ -443,6 +616,7 @@ class MainWindow(QMainWindow):
     def _flags_changed(self) -> None:
         self.refresh_list()
         self.reload_folders()  # unread counts
+        self.update_index()
         self.flags_changed.emit()
 
     def start_watchers(self) -> None:
@@ -586,6 +760,7 @@ class MainWindow(QMainWindow):
         self._refresh_timer.stop()
         self.reload_folders()
         self.refresh_list()
+        self.update_index()
         message = f"{report.added} new message(s), {report.known} already stored"
         if report.problems:
             message += f"; {len(report.problems)} problem(s) in the source"
@@ -661,6 +836,7 @@ class MainWindow(QMainWindow):
         self._loading_source = False
         self.statusBar().showMessage("Cancelled; messages read before the cancel are kept.", 10000)
         self.reload_folders()
+        self.update_index()
         self._maybe_ready()
 
     def _job_finished(self, worker: Worker) -> None:
@@ -814,9 +990,10 @@ class MainWindow(QMainWindow):
             app.removeEventFilter(self._idle)
         self.stop_watchers()
         self._watch_pool.waitForDone(5000)
-        if self._job is not None:
-            self._job.cancel()
-            QThreadPool.globalInstance().waitForDone(10000)
+        for worker in (self._job, self._index_worker, self._search_worker):
+            if worker is not None:
+                worker.cancel()
+        QThreadPool.globalInstance().waitForDone(10000)
         super().closeEvent(event)
 
     def current_index(self) -> QModelIndex:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from app.errors import Cancelled, MailproofError
@@ -14,6 +15,11 @@ from app.tasks import CancelToken
 log = logging.getLogger(__name__)
 
 Job = Callable[[Callable[[int, int], None], CancelToken], Any]
+
+
+def alive(widget: QObject) -> bool:
+    """False once Qt has deleted the widget: a late worker signal must not touch it."""
+    return bool(shiboken6.isValid(widget))
 
 
 class WorkerSignals(QObject):
