@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
-
-import platformdirs
 
 ENV_HOME = "MAILPROOF_HOME"
 
@@ -13,7 +12,15 @@ ENV_HOME = "MAILPROOF_HOME"
 def data_home() -> Path:
     """The data directory: ``$MAILPROOF_HOME`` or the platform's user data dir (XDG on Linux)."""
     configured = os.environ.get(ENV_HOME)
-    home = Path(configured) if configured else Path(platformdirs.user_data_dir("mailproof"))
+    if configured:
+        home = Path(configured)
+    elif sys.platform.startswith("linux"):
+        # platformdirs' XDG rule, without its import on the path of `mailproof search`
+        home = Path(os.environ.get("XDG_DATA_HOME", "").strip() or "~/.local/share") / "mailproof"
+    else:
+        import platformdirs
+
+        home = Path(platformdirs.user_data_dir("mailproof"))
     return home.expanduser().resolve()
 
 

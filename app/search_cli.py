@@ -51,10 +51,9 @@ def _search_arguments(search: argparse.ArgumentParser) -> None:
 
 
 def _open_index() -> MailIndex:
-    from app.store.library import Library
     from indexer.index import MailIndex
 
-    index = MailIndex(Library(data_home()))
+    index = MailIndex(data_home())
     if not index.exists():
         index.update(progress=_progress("building the search index"))
         index.notices.append("The search index was built from the store.")

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whoosh import index as windex
 from whoosh import query as wq
@@ -29,10 +29,13 @@ from whoosh.writing import LockError
 
 from app.errors import MailproofError, StoreError
 from app.mime.facts import read_facts
-from app.store.library import Library, now_iso
+from app.store.blobs import BlobStore
 from app.tasks import CancelToken, Progress, no_progress
 from indexer import query as mq
 from indexer.schema import SCHEMA, SCHEMA_VERSION, TEXT_ANALYZER, document
+
+if TYPE_CHECKING:
+    from app.store.library import Library
 
 BATCH = 2000  # documents per Whoosh commit: a kill -9 loses at most one batch of work
 LOCK_WAIT_SECONDS = 20.0
@@ -119,11 +122,27 @@ def _state_of(places: str) -> str:
 class MailIndex:
     """The index under ``<data home>/index`` for one library."""
 
-    def __init__(self, library: Library, directory: Path | None = None) -> None:
-        self.library = library
-        self.directory = directory or library.home / "index"
+    def __init__(self, library: Library | Path, directory: Path | None = None) -> None:
+        """``library`` or just the data home: searching needs only the index and the blobs,
+        so ``mailproof search`` does not load the store's code until an update needs it."""
+        if isinstance(library, Path):
+            self.home = library
+            self._library: Library | None = None
+        else:
+            self.home = library.home
+            self._library = library
+        self.blobs = BlobStore(self.home / "blobs")
+        self.directory = directory or self.home / "index"
         self._index: Any = None
         self.notices: list[str] = []  # what the user should be told (a rebuild, a repair)
+
+    @property
+    def library(self) -> Library:
+        if self._library is None:
+            from app.store.library import Library
+
+            self._library = Library(self.home)
+        return self._library
 
     # ---- opening ------------------------------------------------------------------------
 
@@ -273,7 +292,8 @@ class MailIndex:
                     "INSERT OR REPLACE INTO docs(sha256, state) VALUES (?,?)", written
                 )
                 state.execute(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('updated_at', ?)", (now_iso(),)
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('updated_at', ?)",
+                    (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),),
                 )
                 state.execute("COMMIT")
             report.removed += len(pending_removals)
@@ -323,7 +343,7 @@ class MailIndex:
         self, sha256: str, places: str, thread: str | None, report: UpdateReport
     ) -> dict[str, object] | None:
         try:
-            raw = self.library.raw(sha256)
+            raw = self.blobs.get(sha256)
         except (OSError, StoreError) as err:
             report.problems.append(f"{sha256[:12]}: the stored message cannot be read: {err}")
             return None
@@ -452,7 +472,7 @@ class MailIndex:
 
     def _with_snippet(self, hit: Hit, terms: set[str]) -> Hit:
         try:
-            body = read_facts(self.library.raw(hit.sha256)).body
+            body = read_facts(self.blobs.get(hit.sha256)).body
         except (OSError, StoreError):
             return hit
         snippet, spans = make_snippet(body, terms)
