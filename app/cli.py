@@ -76,6 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--raw", action="store_true", help="the exact bytes, unchanged")
     fmt.add_argument("--json", action="store_true", help="one JSON document")
 
+    decrypt_cmd = commands.add_parser(
+        "decrypt",
+        help="decrypt and verify an S/MIME or OpenPGP message in memory; say what protected what",
+    )
+    decrypt_cmd.add_argument(
+        "target", help="a .eml file, or a stored message's SHA-256 (prefix) or Message-ID"
+    )
+    decrypt_cmd.add_argument("--json", action="store_true", help="one JSON document")
+
     account = commands.add_parser("account", help="IMAP accounts: add, list, remove, test")
     account_commands = account.add_subparsers(
         dest="account_command", metavar="ACTION", parser_class=_Parser, required=True
@@ -788,6 +797,42 @@ def single_message(path: str) -> bytes:
     return messages[0].raw
 
 
+def cmd_decrypt(args: argparse.Namespace, out: TextIO) -> int:
+    from app.crypto.secure import read_secure
+
+    if Path(args.target).exists():
+        raw = single_message(args.target)
+    else:
+        library = _library()
+        raw = library.raw(library.resolve(args.target))
+    reading = read_secure(raw)
+    summary = summarize(raw)
+    if args.json:
+        document = {"sha256": summary.sha256, "message_id": summary.message_id}
+        document.update(reading.to_json())
+        out.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write(reading.badge + "\n")
+        if reading.encryption.error:
+            out.write(f"encryption: {reading.encryption.error}\n")
+        out.write(f"signature: {reading.signature.explanation}\n")
+        for part in reading.parts:
+            words = [part.encryption.status, part.signature.status]
+            out.write(f"  part {part.path} {part.content_type}: encryption {words[0]}, ")
+            out.write(f"signature {words[1]}\n")
+        out.write("\n" + reading.body_text.rstrip() + "\n")
+    for warning in reading.warnings:
+        _warn(warning)
+    problems = reading.encryption.status == "failed" or reading.signature.status not in (
+        "valid",
+        "none",
+    )
+    problems = problems or any(
+        part.signature.status not in ("valid", "none") for part in reading.parts
+    )
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
 def cmd_locate(args: argparse.Namespace, out: TextIO) -> int:
     library = _library()
     if args.file:
@@ -1095,6 +1140,7 @@ def cmd_flag(args: argparse.Namespace, out: TextIO) -> int:
 COMMANDS = {
     "list": cmd_list,
     "show": cmd_show,
+    "decrypt": cmd_decrypt,
     "account": cmd_account,
     "sync": cmd_sync,
     "flag": cmd_flag,

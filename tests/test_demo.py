@@ -27,8 +27,8 @@ def test_list_json_sha256_equals_sha256sum_of_every_file() -> None:
     )
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(records) == 200
-    assert {r["folder"] for r in records} == {"INBOX", "Sent", "BACKUP", "Junk"}
+    assert len(records) == 205  # 200 generated + 5 encrypted/signed samples in Secure
+    assert {r["folder"] for r in records} == {"INBOX", "Sent", "BACKUP", "Junk", "Secure"}
     sums = subprocess.run(
         ["sha256sum", *[r["source"] for r in records]], capture_output=True, text=True, check=True
     ).stdout.splitlines()

@@ -82,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
         window.show()
         if target is not None:
             window.open_path(target)
+            if target == demo_archive():
+                window.prepare_demo_identity()
         else:
             QTimer.singleShot(0, window.ready.emit)
         app.exec()
@@ -90,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
     window.show()
     if target is not None:
         window.open_path(target)
+        if target == demo_archive():
+            window.prepare_demo_identity()
     if secrets.is_locked() and not os.environ.get(secrets.ENV_MASTER):
         window.unlock_keyring()  # asks for the master password, then starts the watchers
     else:

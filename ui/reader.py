@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.crypto.verdict import SecureReading
 from app.errors import MailproofError
 from app.mime.attachments import save_into
 from app.mime.render import AttachmentInfo, RenderedMessage, attachment_bytes
@@ -75,8 +76,22 @@ class MessageView(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.raw = b""
+        self.raw = b""  # the stored bytes (the Source view shows these)
+        self.content = b""  # what is displayed: decrypted/unwrapped in memory, else ``raw``
         self.rendered: RenderedMessage | None = None
+        self.reading: SecureReading | None = None
+
+        self.security_label = QLabel()
+        self.security_label.setObjectName("securityBadge")
+        self.security_label.setWordWrap(True)
+        self.security_details = QPushButton("Details…")
+        self.security_details.clicked.connect(self.show_security_details)
+        self.security_row = QWidget()
+        security_layout = QHBoxLayout(self.security_row)
+        security_layout.setContentsMargins(0, 0, 0, 0)
+        security_layout.addWidget(self.security_label, 1)
+        security_layout.addWidget(self.security_details)
+        self.security_row.hide()
 
         self.header_label = QLabel()
         self.header_label.setTextFormat(self.header_label.textFormat().RichText)
@@ -129,6 +144,7 @@ class MessageView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(header_row)
+        layout.addWidget(self.security_row)
         layout.addWidget(self.blocked_banner)
         layout.addWidget(self.warning_banner)
         layout.addWidget(self.stack, 1)
@@ -138,7 +154,11 @@ class MessageView(QWidget):
     # -- content ----------------------------------------------------------------------
     def clear(self, text: str = "") -> None:
         self.raw = b""
+        self.content = b""
         self.rendered = None
+        self.reading = None
+        self.security_row.hide()
+        self.security_label.clear()
         self.header_label.setText(html.escape(text))
         self.blocked_banner.show_text("")
         self.warning_banner.show_text("")
@@ -152,9 +172,18 @@ class MessageView(QWidget):
         self.clear()
         self.warning_banner.show_text(text)
 
-    def show_message(self, raw: bytes, rendered: RenderedMessage, inline: dict[str, bytes]) -> None:
+    def show_message(
+        self,
+        raw: bytes,
+        rendered: RenderedMessage,
+        inline: dict[str, bytes],
+        reading: SecureReading | None = None,
+    ) -> None:
         self.raw = raw
+        self.content = reading.content if reading is not None else raw
         self.rendered = rendered
+        self.reading = reading
+        self._show_security(reading)
         rows = [
             ("From", rendered.from_),
             ("To", rendered.to),
@@ -196,6 +225,64 @@ class MessageView(QWidget):
         if self.attachments.count():
             self.attachments.setCurrentRow(0)
         self._switch_view()
+
+    def _show_security(self, reading: SecureReading | None) -> None:
+        if reading is None:
+            self.security_row.hide()
+            return
+        colours = {"good": "#cdebd3", "bad": "#f6c6c6", "warn": "#ffe8a3", "plain": "#e4e4e4"}
+        self.security_label.setStyleSheet(
+            f"QLabel#securityBadge {{ background: {colours[reading.tone]}; padding: 4px; }}"
+        )
+        lines = [f"<b>{html.escape(reading.badge)}</b>"]
+        if reading.signature.status != "none" or not reading.signature_covers_whole_message:
+            lines.append(html.escape(reading.signature.explanation))
+        if reading.encryption.error:
+            lines.append(html.escape(reading.encryption.error))
+        lines.extend(html.escape(w) for w in reading.warnings[:2])
+        self.security_label.setText("<br>".join(lines))
+        self.security_row.show()
+
+    def security_text(self) -> str:
+        """Every part's verdict, as the Details… dialog shows it."""
+        reading = self.reading
+        if reading is None:
+            return ""
+        lines = [reading.badge, ""]
+        encryption = reading.encryption
+        if encryption.status != "none":
+            lines.append(
+                f"Encryption: {encryption.status} ({encryption.scheme}, "
+                f"{encryption.algorithm or 'unknown cipher'}"
+                + (f", key {encryption.key}" if encryption.key else "")
+                + (", WEAK cipher" if encryption.weak else "")
+                + ")"
+            )
+            if encryption.error:
+                lines.append(f"  {encryption.error}")
+        signature = reading.signature
+        lines.append(f"Signature: {signature.status} — {signature.explanation}")
+        if signature.signer:
+            lines.append(f"  signer: {signature.signer} <{signature.signer_email or '?'}>")
+        lines.append("")
+        lines.append("Per part:")
+        for part in reading.parts:
+            lines.append(
+                f"  {part.path} {part.content_type}: encryption {part.encryption.status}, "
+                f"signature {part.signature.status}"
+                + (f" ({part.signature.signer_email})" if part.signature.signer_email else "")
+            )
+        lines.extend(f"Warning: {w}" for w in reading.warnings)
+        return "\n".join(lines)
+
+    def show_security_details(self) -> QMessageBox:
+        box = QMessageBox(self)
+        box.setWindowTitle("Encryption and signatures")
+        box.setText(self.reading.badge if self.reading else "")
+        box.setInformativeText(self.security_text())
+        box.setModal(False)
+        box.show()
+        return box
 
     def _switch_view(self) -> None:
         sender = self.sender()
@@ -252,7 +339,7 @@ class MessageView(QWidget):
         if not target:
             return
         try:
-            write_atomic(Path(target), attachment_bytes(self.raw, attachment.index))
+            write_atomic(Path(target), attachment_bytes(self.content, attachment.index))
         except (OSError, MailproofError) as err:
             QMessageBox.warning(self, "Could not save", f"Could not save {target}: {err}")
             return
@@ -266,7 +353,7 @@ class MessageView(QWidget):
             return
         try:
             saved = [
-                save_into(Path(folder), a.safe_name, attachment_bytes(self.raw, a.index))
+                save_into(Path(folder), a.safe_name, attachment_bytes(self.content, a.index))
                 for a in self.rendered.attachments
             ]
         except (OSError, MailproofError) as err:

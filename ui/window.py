@@ -35,6 +35,9 @@ from PySide6.QtWidgets import (
 
 from app import audit, secrets
 from app.config import demo_archive
+from app.crypto.demo import ensure_demo_identity
+from app.crypto.secure import is_protected, read_secure
+from app.crypto.verdict import SecureReading
 from app.errors import MailproofError
 from app.imap.account import Account
 from app.imap.account import load as load_account
@@ -60,6 +63,8 @@ from ui.sync_panel import SyncPanel
 from ui.worker import Worker, alive
 
 log = logging.getLogger(__name__)
+
+Opened = tuple[bytes, RenderedMessage, dict[str, bytes], SecureReading | None]
 
 PROGRESS_DELAY_MS = 300
 SEARCH_DELAY_MS = 250  # results as you type, once typing pauses this long
@@ -91,6 +96,7 @@ class MainWindow(QMainWindow):
     keyring_unlocked = Signal()  # the master password opened the encrypted file keyring
     searched = Signal()  # a search's hits (or its error) are on screen
     indexed = Signal()  # a background index update finished
+    demo_keys_ready = Signal()  # the demo identity was imported on the first demo run
     folder_progress = Signal(object)  # FolderProgress from a sync worker, to the sync panel
 
     def __init__(self, library: Library) -> None:
@@ -883,6 +889,40 @@ class MainWindow(QMainWindow):
             if target.data(0, Qt.ItemDataRole.UserRole) != self.model.folder_id:
                 self._folder_changed(target, None)
 
+    def prepare_demo_identity(self) -> None:
+        """First demo run: import the published demo keys, so the demo's encrypted and signed
+        samples open; without a usable keyring the samples say why they cannot be read."""
+
+        def job(_progress: Progress, _cancel: CancelToken) -> list[str]:
+            return ensure_demo_identity()
+
+        worker = Worker(job, "Importing the demo keys")
+
+        def done(imported: list[str]) -> None:
+            if not alive(self) or not imported:
+                return
+            self.statusBar().showMessage(
+                "Imported the demo identity (Dr. Lena Hartmann's published demo keys) "
+                "into the keyring; see File → Keys…",
+                10000,
+            )
+            row = self.table.currentIndex().row()
+            sha256 = self.model.sha256_at(row) if row >= 0 else None
+            if sha256:
+                self.show_message(sha256)
+            self.demo_keys_ready.emit()
+
+        def failed(message: str) -> None:
+            if alive(self):
+                self.error_banner.show_text(
+                    f"The demo keys could not be imported ({message}); the demo's encrypted "
+                    "samples cannot be opened."
+                )
+
+        worker.signals.result.connect(done)
+        worker.signals.error.connect(failed)
+        worker.start()
+
     def show_stored(self) -> None:
         """Start-up without a path: show what the store has (synced accounts, earlier sources)."""
         self.reload_folders()
@@ -931,25 +971,25 @@ class MainWindow(QMainWindow):
         request = self._message_request
         library = self.library
 
-        def job(
-            _progress: Progress, _cancel: CancelToken
-        ) -> tuple[bytes, RenderedMessage, dict[str, bytes]]:
+        def job(_progress: Progress, _cancel: CancelToken) -> Opened:
             raw = library.raw(sha256)
-            rendered = render(raw)
+            reading = read_secure(raw) if is_protected(raw) else None
+            shown = reading.content if reading is not None else raw
+            rendered = render(shown)
             audit.record(
                 "message viewed", {"sha256": sha256, "message_id": rendered.header("Message-ID")}
             )
             inline = {
-                a.content_id: attachment_bytes(raw, a.index)
+                a.content_id: attachment_bytes(shown, a.index)
                 for a in rendered.attachments
                 if a.content_id and a.content_type.startswith("image/") and a.size < 5_000_000
             }
-            return raw, rendered, inline
+            return raw, rendered, inline, reading
 
         worker = Worker(job, "Opening message")
 
-        def done(result: tuple[bytes, RenderedMessage, dict[str, bytes]]) -> None:
-            if request == self._message_request:
+        def done(result: Opened) -> None:
+            if alive(self) and request == self._message_request:
                 self.reader.show_message(*result)
                 self.delivery.set_message(result[0])
                 if self.message_tabs.currentWidget() is self.delivery:

@@ -217,21 +217,23 @@ def _import_pgp(data: bytes, passphrase: str | None) -> KeyInfo:
         if not result.fingerprints:
             raise BadInput(f"no OpenPGP key could be imported ({result.stderr.strip()[-200:]})")
         secret_keys = gpg.list_keys(secret=True)
-        if not secret_keys:
-            raise BadInput(
-                "the file holds no OpenPGP secret key (export with --export-secret-keys)"
-            )
-        key = secret_keys[0]
+        # A public key alone is a correspondent's: kept to check their signatures.
+        has_secret = bool(secret_keys)
+        key = secret_keys[0] if has_secret else gpg.list_keys()[0]
         fingerprint = key["fingerprint"]
-        probe = gpg.sign(b"mailproof passphrase check", keyid=fingerprint, passphrase=passphrase)
-        if probe.status != "signature created":  # python-gnupg raises nothing: check it
-            reason = probe.status or "GnuPG refused to use the key"
-            raise BadPassphrase(
-                f"the passphrase does not unlock OpenPGP key {fingerprint} ({reason})"
+        armored = ""
+        if has_secret:
+            probe = gpg.sign(
+                b"mailproof passphrase check", keyid=fingerprint, passphrase=passphrase
             )
-        armored = gpg.export_keys(fingerprint, secret=True, armor=True, passphrase=passphrase)
+            if probe.status != "signature created":  # python-gnupg raises nothing: check it
+                reason = probe.status or "GnuPG refused to use the key"
+                raise BadPassphrase(
+                    f"the passphrase does not unlock OpenPGP key {fingerprint} ({reason})"
+                )
+            armored = gpg.export_keys(fingerprint, secret=True, armor=True, passphrase=passphrase)
         public = gpg.export_keys(fingerprint, armor=True)
-        if not armored or not public:
+        if (has_secret and not armored) or not public:
             raise BadInput(f"GnuPG could not export key {fingerprint}")
         uids = tuple(key.get("uids", ()))
         emails = tuple(uid.rsplit("<", 1)[1].rstrip(">").lower() for uid in uids if "<" in uid)
@@ -246,12 +248,14 @@ def _import_pgp(data: bytes, passphrase: str | None) -> KeyInfo:
             not_before=_iso(dt.datetime.fromtimestamp(int(created), dt.UTC)) if created else None,
             not_after=_iso(dt.datetime.fromtimestamp(int(expires), dt.UTC)) if expires else None,
             algorithm=f"OpenPGP algo {key.get('algo', '?')} {key.get('length', '')}".strip(),
-            has_secret=True,
+            has_secret=has_secret,
             added_at=now_iso(),
         )
-    _store_secret(
-        info.id, {"format": "openpgp-armored", "data": armored, "passphrase": passphrase or ""}
-    )
+    if has_secret:
+        _store_secret(
+            info.id,
+            {"format": "openpgp-armored", "data": armored, "passphrase": passphrase or ""},
+        )
     keys_dir().mkdir(parents=True, exist_ok=True)
     write_atomic(_public_path(info), public.encode())
     return info

@@ -39,8 +39,9 @@ def test_search_bar_finds_mail_in_every_folder_with_snippets(qtbot, window, make
     # Selecting a hit opens it in the reader.
     panel.results.setCurrentRow(0)
     qtbot.waitUntil(
-        lambda: window.reader.rendered is not None
-        and window.reader.rendered.subject == "In BACKUP",
+        lambda: (
+            window.reader.rendered is not None and window.reader.rendered.subject == "In BACKUP"
+        ),
         timeout=10000,
     )
     box = window.show_copies(panel.hits[0].sha256)
