@@ -46,6 +46,7 @@ CIPHERS = {
 }  # fmt: skip
 GPG_ERR_BAD_PASSPHRASE = 11
 GPG_ERR_NO_SECKEY = 17
+GPG_ERR_NO_PASSPHRASE = 177
 GPG_ERR_NO_PUBKEY = 9
 HIDDEN_RECIPIENT = "0000000000000000"
 # worst first: the verdict of a message with several signatures is its worst one
@@ -53,6 +54,7 @@ _BADNESS: dict[str, int] = {
     "invalid": 0, "unknown-key": 1, "expired": 2, "signer-mismatch": 3, "untrusted": 4,
     "valid": 5, "none": 6,
 }  # fmt: skip
+_OUTPUT_FAILURES = ("handle plaintext failed", "max-output", "multiple plaintexts")
 _SIG_CODES = {
     "GOODSIG",
     "BADSIG",
@@ -131,7 +133,7 @@ class _Session:
     owner: dict[str, str] = field(default_factory=dict)
     uids: dict[str, list[str]] = field(default_factory=dict)
     # primary fingerprint -> index of the secret key (as passed in) that holds it
-    secret_of: dict[str, int] = field(default_factory=dict)
+    secret_of: dict[str, list[int]] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -144,6 +146,9 @@ def _session() -> Iterator[_Session]:
             session = _Session(gpg, str(gpg.gnupghome))
             gpg.encoding = _CODEC
             gpg.decode_errors = "replace"
+            # untranslated messages: a few failures are only told in gpg's log lines
+            env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LANGUAGE")}
+            gpg.env = {**env, "LC_MESSAGES": "C", "LANGUAGE": "C"}
             gpg.options = [
                 "--no-auto-key-retrieve",
                 "--no-auto-key-locate",
@@ -161,6 +166,21 @@ def _session() -> Iterator[_Session]:
                 return process
 
             gpg._open_subprocess = opened
+            handle_io = gpg._handle_io
+
+            def handled(
+                args: Any, stream: Any, result: Any, passphrase: Any = None, binary: Any = False
+            ) -> Any:
+                # gpg that stops reading early (garbage, a huge input) breaks the pipe our
+                # writer feeds; python-gnupg re-raises that after collecting everything
+                try:
+                    return handle_io(args, stream, result, passphrase, binary)
+                except (OSError, ValueError):
+                    if getattr(result, "returncode", None) in (0, None):
+                        result.returncode = 2
+                    return result
+
+            gpg._handle_io = handled
             try:
                 yield session
             finally:
@@ -168,11 +188,13 @@ def _session() -> Iterator[_Session]:
                     timer.cancel()
     except EnvironmentUnavailable as err:
         raise PgpError(str(err)) from err
-    except (OSError, ValueError) as err:
-        # gnupg.GPG() raises these when the binary cannot run at all
-        if "gpg" in str(err).lower() or isinstance(err, OSError):
-            raise PgpError(f"GnuPG cannot run: {err}") from err
-        raise
+    except OSError as err:
+        # gnupg.GPG() raises this when the binary cannot run at all
+        raise PgpError(f"GnuPG cannot run: {err}") from err
+    except ValueError as err:
+        if "invoking gpg" not in str(err):
+            raise
+        raise PgpError(f"GnuPG cannot run: {err}") from err
 
 
 def _kill(process: subprocess.Popen[bytes], session: _Session) -> None:
@@ -192,7 +214,9 @@ def _import(session: _Session, armored: Sequence[str], *, secret: bool) -> None:
         result = gpg.import_keys(key)
         if secret:
             for fingerprint in getattr(result, "fingerprints", None) or []:
-                session.secret_of.setdefault(str(fingerprint).upper(), index)
+                holders = session.secret_of.setdefault(str(fingerprint).upper(), [])
+                if index not in holders:
+                    holders.append(index)
 
 
 def _index_keys(session: _Session) -> None:
@@ -443,9 +467,9 @@ def _candidates(session: _Session, recipients: list[str], count: int) -> list[in
     wanted: list[int] = []
     for recipient in recipients:
         primary = _primary(session, recipient)
-        index = session.secret_of.get(primary or "")
-        if index is not None and index not in wanted:
-            wanted.append(index)
+        for index in session.secret_of.get(primary or "", []):
+            if index not in wanted:
+                wanted.append(index)
     return wanted
 
 
@@ -456,6 +480,8 @@ def _failure(session: _Session, data: bytes, lines: list[tuple[str, list[str]]],
         return f"GnuPG took longer than {TIMEOUT_SECONDS:.0f} s and was stopped"
     if GPG_ERR_BAD_PASSPHRASE in errors or "BAD_PASSPHRASE" in codes or "Bad passphrase" in text:
         return "wrong passphrase for the secret key"
+    if GPG_ERR_NO_PASSPHRASE in errors or "can't get input" in text:
+        return "wrong passphrase for the secret key (none was given, but the key is protected)"
     if "BADMDC" in codes or ("DECRYPTION_INFO" in codes and "DECRYPTION_FAILED" in codes):
         return "the message is damaged or was altered (integrity check failed)"
     if "max-output" in text or "exceeds" in text.lower():
@@ -513,12 +539,15 @@ def decrypt(
             return PgpDecryption(False, error=_no_secret(recipients))
         error = "decryption failed"
         for index in candidates:
-            passphrase = secrets[index][1] or None
-            if passphrase is not None and re.search(r"[\r\n\x00]", passphrase):
+            passphrase = secrets[index][1]
+            if not isinstance(passphrase, str) or re.search(r"[\r\n\x00]", passphrase):
                 error = "wrong passphrase for the secret key (it holds a line break)"
                 continue
             session.timed_out.clear()
-            result = session.gpg.decrypt(data, passphrase=passphrase)
+            if passphrase:
+                result = session.gpg.decrypt(data, passphrase=passphrase)
+            else:  # python-gnupg would read an empty passphrase from the message itself
+                result = session.gpg.decrypt(data, extra_args=["--passphrase", ""])
             outcome = _decrypted(session, data, result, from_address)
             if outcome.ok:
                 return outcome
@@ -545,8 +574,15 @@ def _decrypted(
     info = codes.get("DECRYPTION_INFO", [])
     protected = "GOODMDC" in codes or (len(info) > 2 and info[2] not in ("", "0"))
     plaintexts = sum(1 for c, _ in lines if c == "PLAINTEXT")
+    signature = _signature_of(lines, session, from_address)
+    # gpg says DECRYPTION_OKAY and GOODMDC even when it cut the plaintext short (--max-output)
+    # and exits 2; exit 2 is also how it reports an unverifiable inner signature
+    output_failed = any(marker in text for marker in _OUTPUT_FAILURES)
+    exit_explained = signature.status not in ("none", "valid", "signer-mismatch")
     ok = (
-        "DECRYPTION_OKAY" in codes
+        not output_failed
+        and (getattr(result, "returncode", 0) in (0, None) or exit_explained)
+        and "DECRYPTION_OKAY" in codes
         and "END_DECRYPTION" in codes
         and "DECRYPTION_FAILED" not in codes
         and "BADMDC" not in codes
@@ -557,6 +593,12 @@ def _decrypted(
         and len(result.data) < MAX_OUTPUT
     )
     if not ok:
+        if output_failed and "max-output" in text:
+            return PgpDecryption(
+                False,
+                error="the message is damaged or too large (its plaintext exceeds "
+                f"{MAX_OUTPUT >> 20} MiB)",
+            )
         if "DECRYPTION_OKAY" in codes and plaintexts > 1:
             return PgpDecryption(False, error="the message is damaged (several plaintexts)")
         return PgpDecryption(False, error=_failure(session, data, lines, text))
@@ -565,7 +607,7 @@ def _decrypted(
     key_used = (key[1] if len(key) > 1 else key[0] if key else None) or None
     if key_used is None and "ENC_TO" in codes:
         key_used = _primary(session, codes["ENC_TO"][0]) or codes["ENC_TO"][0]
-    signature = _checked(_signature_of(lines, session, from_address), result, lines)
+    signature = _checked(signature, result, lines)
     return PgpDecryption(True, bytes(result.data), algorithm, key_used, None, signature)
 
 

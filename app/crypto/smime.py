@@ -2,6 +2,13 @@
 with asn1crypto parsing, cryptography's primitives and ``cryptography.x509.verification``.
 
 Every outcome is a value with a status and one human line; nothing here raises on bad input.
+
+The verdict is decided in this order: an unreadable signature is ``invalid``; a signer whose
+certificate is not in the signature is ``unknown-key``; a content digest or signature that does
+not match is ``invalid``; a chain that does not reach a trust anchor is ``untrusted``; a signer
+certificate outside its validity at signing time or now is ``expired``; a certificate not meant
+for signing mail (key usage, extended key usage) is ``invalid``; a From address that is not
+among the certificate's addresses is ``signer-mismatch``; otherwise ``valid``.
 """
 
 from __future__ import annotations
@@ -12,22 +19,24 @@ import datetime as dt
 import functools
 import hashlib
 import re
+import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Literal
 
 from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.x509 import ExtendedKeyUsage
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import (
     Criticality,
     ExtensionPolicy,
-    Policy,
     PolicyBuilder,
     Store,
     VerificationError,
@@ -46,9 +55,11 @@ HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha512": hashes.SHA512,
 }
 SYSTEM_BUNDLES = (
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/cert.pem",
+    "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Arch, Gentoo
+    "/etc/pki/tls/certs/ca-bundle.crt",  # Fedora, RHEL
+    "/etc/ssl/ca-bundle.pem",  # openSUSE
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/cert.pem",  # Alpine, macOS, BSDs
 )
 
 
@@ -56,44 +67,64 @@ SYSTEM_BUNDLES = (
 class SmimeSignature:
     status: SignatureStatus
     explanation: str
-    signer: str | None = None
-    signer_email: str | None = None
+    signer: str | None = None  # subject CN, else the subject as RFC 4514
+    signer_email: str | None = None  # SAN rfc822Name, else subject emailAddress
     certificate_sha256: str | None = None
-    signing_time: str | None = None
-    digest_algorithm: str | None = None
-    chain: tuple[str, ...] = ()
+    signing_time: str | None = None  # ISO 8601 UTC from the signingTime attribute
+    digest_algorithm: str | None = None  # "sha256", ...
+    chain: tuple[str, ...] = ()  # subjects from signer to anchor, when validated
     content: bytes | None = None  # opaque signed-data: the content that was signed
 
 
 class _Bad(Exception):
-    """An unreadable signature; the message becomes the explanation."""
+    """An unreadable or unsupported signature; the message becomes the explanation."""
+
+
+class _Mismatch(Exception):
+    """The signature does not match; the message becomes the explanation."""
 
 
 @functools.cache
-def system_anchors() -> list[x509.Certificate]:
-    """The system's CA certificates (Debian: ca-certificates), read once."""
+def _system_anchors() -> tuple[x509.Certificate, ...]:
     for bundle in SYSTEM_BUNDLES:
         path = Path(bundle)
-        if path.is_file():
-            try:
-                return x509.load_pem_x509_certificates(path.read_bytes())
-            except ValueError:
-                continue
-    return []
+        if not path.is_file():
+            continue
+        try:
+            with warnings.catch_warnings():  # old roots with odd serials still count
+                warnings.simplefilter("ignore")
+                return tuple(x509.load_pem_x509_certificates(path.read_bytes()))
+        except (OSError, ValueError):
+            continue
+    return ()
+
+
+def system_anchors() -> list[x509.Certificate]:
+    """The system's CA certificates (e.g. Debian's ca-certificates bundle), read once."""
+    return list(_system_anchors())
+
+
+# ---- reading ---------------------------------------------------------------------------------
 
 
 def _der(data: bytes) -> bytes:
     """DER/BER as given, or decoded from PEM or bare base64."""
     stripped = data.strip()
+    if not stripped:
+        raise _Bad("the signature is empty")
     if stripped[:1] == b"\x30":
-        return data
+        return data.lstrip()  # DER may end in a byte that looks like white space
     text = stripped
     if b"-----BEGIN" in text:
         text = re.sub(rb"-----(BEGIN|END)[^-]*-----", b"", text)
+    cleaned = re.sub(rb"[^A-Za-z0-9+/=]", b"", text)
     try:
-        return base64.b64decode(re.sub(rb"[^A-Za-z0-9+/=]", b"", text), validate=False)
+        decoded = base64.b64decode(cleaned + b"=" * (-len(cleaned) % 4), validate=False)
     except (binascii.Error, ValueError) as err:
         raise _Bad(f"the signature is not DER, PEM or base64 ({err})") from err
+    if decoded[:1] != b"\x30":
+        raise _Bad("the signature is not DER, PEM or base64")
+    return decoded
 
 
 def _load_signed(data: bytes) -> Any:
@@ -101,8 +132,9 @@ def _load_signed(data: bytes) -> Any:
         raise _Bad("the signature is implausibly large")
     try:
         info = cms.ContentInfo.load(_der(data))
-        if info["content_type"].native != "signed_data":
-            raise _Bad(f"this is CMS {info['content_type'].native}, not a signature")
+        kind = info["content_type"].native
+        if kind != "signed_data":
+            raise _Bad(f"this is CMS {kind}, not a signature")
         signed = info["content"]
         signed.native  # noqa: B018 - parse everything now: asn1crypto is lazy and raises late
     except _Bad:
@@ -130,13 +162,17 @@ def _signer_certificate(
     sid = signer["sid"]
     if sid.name == "issuer_and_serial_number":
         serial = sid.chosen["serial_number"].native
-        issuer = sid.chosen["issuer"].dump()
-        for cert in certificates:
-            if cert.serial_number == serial and cert.issuer.public_bytes() == issuer:
+        issuer = sid.chosen["issuer"]
+        matches = [c for c in certificates if c.serial_number == serial]
+        for cert in matches:
+            if cert.issuer.public_bytes() == issuer.dump():
                 return cert
-        for cert in certificates:  # issuer DER can differ in string types; serial decides
-            if cert.serial_number == serial:
-                return cert
+        for cert in matches:  # the same name in other string types (RFC 5280 7.1 matching)
+            try:
+                if asn1_x509.Name.load(cert.issuer.public_bytes()) == issuer:
+                    return cert
+            except Exception:  # noqa: S112 - an odd name simply does not match
+                continue
         return None
     key_id = sid.chosen.native
     for cert in certificates:
@@ -150,11 +186,12 @@ def _signer_certificate(
 
 
 def certificate_emails(cert: x509.Certificate) -> list[str]:
+    """The certificate's addresses, lower-cased: SAN rfc822Name first, then emailAddress."""
     emails: list[str] = []
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
         emails.extend(str(v).lower() for v in san.value.get_values_for_type(x509.RFC822Name))
-    except x509.ExtensionNotFound:
+    except (x509.ExtensionNotFound, ValueError):
         pass
     for attribute in cert.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS):
         emails.append(str(attribute.value).lower())
@@ -173,47 +210,86 @@ def _attribute(attributes: Any, name: str) -> Any:
     return None
 
 
-def _check_signature(signer: Any, cert: x509.Certificate, content: bytes) -> str:
-    """Raises InvalidSignature or _Bad; returns the digest algorithm's name."""
-    digest_name = signer["digest_algorithm"]["algorithm"].native
-    if digest_name not in HASHES:
-        raise _Bad(f"the digest algorithm {digest_name} is not supported")
-    algorithm = HASHES[digest_name]()
-    attributes = signer["signed_attrs"]
-    if attributes is not None and len(attributes):
-        digest = _attribute(attributes, "message_digest")
-        if digest != hashlib.new(digest_name, content).digest():
-            raise InvalidSignature("message digest")
-        signed_bytes = b"\x31" + attributes.dump(force=True)[1:]  # signed as SET OF, not [0]
-    else:
-        signed_bytes = content
-    value = signer["signature"].native
-    key = cert.public_key()
+# ---- the signature -----------------------------------------------------------------------------
+
+
+def _signed_attribute_bytes(attributes: Any) -> list[bytes]:
+    """What was signed: the attributes' DER re-tagged as SET OF (RFC 5652 5.4)."""
+    original = attributes.dump()
+    candidates = []
+    if original[1:2] != b"\x80":  # definite length: the bytes as they came
+        candidates.append(b"\x31" + original[1:])
+    candidates.append(b"\x31" + attributes.untag().dump(force=True)[1:])
+    return list(dict.fromkeys(candidates))
+
+
+def _verify_value(
+    signer: Any, key: Any, value: bytes, message: bytes, algorithm: hashes.HashAlgorithm
+) -> None:
     scheme = signer["signature_algorithm"].signature_algo
     if isinstance(key, rsa.RSAPublicKey):
         if scheme == "rsassa_pss":
             params = signer["signature_algorithm"]["parameters"]
-            pss_hash = HASHES.get(params["hash_algorithm"]["algorithm"].native, hashes.SHA256)()
+            pss_name = params["hash_algorithm"]["algorithm"].native
+            mgf_name = params["mask_gen_algorithm"]["parameters"]["algorithm"].native
+            if pss_name not in HASHES or mgf_name not in HASHES:
+                raise _Bad(f"the RSA-PSS digest {pss_name}/{mgf_name} is not supported")
             key.verify(
                 value,
-                signed_bytes,
-                padding.PSS(mgf=padding.MGF1(pss_hash), salt_length=params["salt_length"].native),
-                pss_hash,
+                message,
+                padding.PSS(
+                    mgf=padding.MGF1(HASHES[mgf_name]()), salt_length=params["salt_length"].native
+                ),
+                HASHES[pss_name](),
             )
+        elif scheme == "rsassa_pkcs1v15":
+            key.verify(value, message, padding.PKCS1v15(), algorithm)
         else:
-            key.verify(value, signed_bytes, padding.PKCS1v15(), algorithm)
+            raise _Bad(f"the signature algorithm {scheme} does not fit an RSA key")
     elif isinstance(key, ec.EllipticCurvePublicKey):
-        key.verify(value, signed_bytes, ec.ECDSA(algorithm))
+        if scheme != "ecdsa":
+            raise _Bad(f"the signature algorithm {scheme} does not fit an EC key")
+        key.verify(value, message, ec.ECDSA(algorithm))
+    elif isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+        key.verify(value, message)
     else:
         raise _Bad(f"the signer's key type {type(key).__name__} is not supported")
-    return str(digest_name)
 
 
-def _email_protection(
-    _policy: Policy, _cert: x509.Certificate, eku: ExtendedKeyUsage | None
-) -> None:
-    if eku is not None and ExtendedKeyUsageOID.EMAIL_PROTECTION not in eku:
-        raise ValueError("the certificate is not for e-mail protection")
+def _check_signature(signer: Any, cert: x509.Certificate, content: bytes, kind: str) -> None:
+    """Raises _Mismatch, _Bad or InvalidSignature unless the signature fits ``content``."""
+    digest_name = signer["digest_algorithm"]["algorithm"].native
+    algorithm = HASHES[digest_name]()
+    attributes = signer["signed_attrs"]
+    value = signer["signature"].native
+    key = cert.public_key()
+    if attributes is None or not len(attributes):
+        _verify_value(signer, key, value, content, algorithm)
+        return
+    digest = _attribute(attributes, "message_digest")
+    if digest is None:
+        raise _Bad("the signed attributes hold no message digest")
+    if digest != hashlib.new(digest_name, content).digest():
+        raise _Mismatch("The content was altered after signing (message digest does not match).")
+    content_type = _attribute(attributes, "content_type")
+    if content_type is not None and content_type != kind:
+        raise _Mismatch("The signed content type does not match the signature's content.")
+    for signed_bytes in _signed_attribute_bytes(attributes):
+        try:
+            _verify_value(signer, key, value, signed_bytes, algorithm)
+            return
+        except InvalidSignature:
+            continue
+    raise _Mismatch(
+        "The signature does not match: the signature or its signed attributes were altered."
+    )
+
+
+# ---- the certificate -----------------------------------------------------------------------------
+
+
+def _any_eku(*_args: Any) -> None:
+    """Extended key usage is judged after the chain, so it reads as a reason, not as trust."""
 
 
 def _chain(
@@ -226,7 +302,7 @@ def _chain(
     if not anchors:
         return "no trust anchor is configured"
     ee = ExtensionPolicy.webpki_defaults_ee().may_be_present(
-        ExtendedKeyUsage, Criticality.AGNOSTIC, _email_protection
+        ExtendedKeyUsage, Criticality.AGNOSTIC, _any_eku
     )
     try:
         verified = (
@@ -239,30 +315,154 @@ def _chain(
         )
     except VerificationError as err:
         return str(err)
-    except (ValueError, UnsupportedAlgorithm) as err:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as err:
         return f"the chain cannot be checked: {err}"
     return tuple(_name(c) for c in verified.chain)
 
 
-def _key_usage_problem(cert: x509.Certificate) -> str | None:
+def _usage_problem(cert: x509.Certificate) -> str | None:
     try:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+        if not (usage.digital_signature or usage.content_commitment):
+            return "the signer's certificate does not allow digital signatures (key usage)"
     except x509.ExtensionNotFound:
-        return None
-    if not (usage.digital_signature or usage.content_commitment):
-        return "the signer's certificate does not allow digital signatures (key usage)"
+        pass
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        if ExtendedKeyUsageOID.EMAIL_PROTECTION not in eku:
+            return "the signer's certificate is not meant for e-mail (extended key usage)"
+    except x509.ExtensionNotFound:
+        pass
     return None
 
 
 def _addr(value: str | None) -> str | None:
     if not value:
         return None
-    match = re.search(r"<([^>]+)>", value)
-    return (match.group(1) if match else value).strip().lower()
+    _display, address = parseaddr(value)
+    return (address or value).strip().lower() or None
 
 
-def _crlf(content: bytes) -> bytes:
-    return re.sub(rb"\r?\n", b"\r\n", content)
+def _variants(content: bytes) -> list[bytes]:
+    """The content as given, then with CRLF line ends, then with LF line ends (RFC 5751)."""
+    crlf = re.sub(rb"\r?\n", b"\r\n", content)
+    lf = content.replace(b"\r\n", b"\n")
+    return list(dict.fromkeys([content, crlf, lf]))
+
+
+def _iso(moment: dt.datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+# ---- the verdict ---------------------------------------------------------------------------------
+
+
+def _verify_signer(
+    signer: Any,
+    signed: Any,
+    certificates: list[x509.Certificate],
+    content: bytes,
+    opaque: bool,
+    anchors: Sequence[x509.Certificate],
+    from_address: str | None,
+    now: dt.datetime,
+) -> SmimeSignature:
+    base = SmimeSignature("invalid", "", content=content if opaque else None)
+    digest_name = str(signer["digest_algorithm"]["algorithm"].native)
+    base = replace(base, digest_algorithm=digest_name)
+    signing_time = _attribute(signer["signed_attrs"], "signing_time")
+    signed_at = _aware(signing_time) if isinstance(signing_time, dt.datetime) else None
+    if signed_at is not None:
+        base = replace(base, signing_time=_iso(signed_at))
+    cert = _signer_certificate(signer, certificates)
+    if cert is None:
+        return replace(
+            base,
+            status="unknown-key",
+            explanation="The signer's certificate is not included in the signature, so it "
+            "cannot be checked.",
+        )
+    emails = certificate_emails(cert)
+    who = _name(cert)
+    base = replace(
+        base,
+        signer=who,
+        signer_email=emails[0] if emails else None,
+        certificate_sha256=cert.fingerprint(hashes.SHA256()).hex(),
+    )
+    if digest_name not in HASHES:
+        return replace(base, explanation=f"The digest algorithm {digest_name} is not supported.")
+    kind = signed["encap_content_info"]["content_type"].native
+    failure = "The signature does not match the content."
+    matched = False
+    for candidate in [content] if opaque else _variants(content):
+        try:
+            _check_signature(signer, cert, candidate, kind)
+            matched = True
+            break
+        except _Mismatch as err:
+            failure = str(err)
+        except InvalidSignature:
+            failure = "The signature does not match the content (the content or the signature "
+            failure += "was altered)."
+        except _Bad as err:
+            return replace(base, explanation=f"The signature cannot be checked: {err}.")
+    if not matched:
+        return replace(base, explanation=failure)
+
+    # the certificate's validity, judged by dates here so that it is not mistaken for trust
+    not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
+    expired: str | None = None
+    for label, when in (("when it was signed", signed_at), ("now", now)):
+        if when is None or not_before <= when <= not_after:
+            continue
+        if when > not_after:
+            expired = f"expired on {not_after:%Y-%m-%d}"
+        else:
+            expired = f"was not valid until {not_before:%Y-%m-%d}"
+        expired += f" and so was not valid {label} ({when:%Y-%m-%d})"
+        break
+    within = [w for w in (signed_at, now) if w is not None and not_before <= w <= not_after]
+    moment = within[0] if within else (not_after if now > not_after else not_before)
+    chain = _chain(cert, certificates, anchors, moment)
+    if isinstance(chain, str):
+        return replace(
+            base,
+            status="untrusted",
+            explanation=f"The signature matches, but {who}'s certificate does not lead to a "
+            f"trusted authority: {chain}.",
+        )
+    base = replace(base, chain=chain)
+    if expired:
+        return replace(
+            base,
+            status="expired",
+            explanation=f"The signature matches, but {who}'s certificate {expired}.",
+        )
+    usage = _usage_problem(cert)
+    if usage:
+        return replace(base, explanation=f"The signature matches, but {usage}.")
+    weak = " with SHA-1, a weak digest" if digest_name == "sha1" else ""
+    sender = _addr(from_address)
+    if sender and sender not in emails:
+        return replace(
+            base,
+            status="signer-mismatch",
+            explanation=f"Signed by {who} <{', '.join(emails) or 'no e-mail address'}>{weak}, "
+            f"but the message says it is from {sender}.",
+        )
+    return replace(
+        base,
+        status="valid",
+        explanation=f"Signed by {who} <{base.signer_email or 'no e-mail address'}>{weak}; "
+        f"certificate chain reaches '{chain[-1]}'.",
+    )
 
 
 def _verify(
@@ -276,97 +476,39 @@ def _verify(
         signed = _load_signed(data)
     except _Bad as err:
         return SmimeSignature("invalid", f"The signature cannot be checked: {err}.")
-    encapsulated = signed["encap_content_info"]["content"]
     opaque = content is None
-    if opaque:
+    if content is None:
+        encapsulated = signed["encap_content_info"]["content"]
         if encapsulated.native is None:
             return SmimeSignature("invalid", "The signed message holds no content.")
         content = bytes(encapsulated.native)
-    assert content is not None
-    infos = signed["signer_infos"]
-    if not len(infos):
-        return SmimeSignature("invalid", "The signature holds no signer.", content=content)
-    signer = infos[0]
+    infos = list(signed["signer_infos"])
+    if not infos:
+        return SmimeSignature(
+            "invalid", "The signature holds no signer.", content=content if opaque else None
+        )
+    moment = _aware(now) if now is not None else dt.datetime.now(dt.UTC)
     certificates = _certificates(signed)
-    cert = _signer_certificate(signer, certificates)
-    if cert is None:
+    results = [
+        _verify_signer(i, signed, certificates, content, opaque, anchors, from_address, moment)
+        for i in infos
+    ]
+    return next((r for r in results if r.status == "valid"), results[0])
+
+
+def _safe_verify(
+    content: bytes | None,
+    data: bytes,
+    anchors: Sequence[x509.Certificate],
+    from_address: str | None,
+    now: dt.datetime | None,
+) -> SmimeSignature:
+    try:
+        return _verify(content, data, anchors, from_address, now)
+    except Exception as err:  # asn1crypto parses lazily: a last line of defence, never raise
         return SmimeSignature(
-            "unknown-key",
-            "The signer's certificate is not included, so the signature cannot be checked.",
-            content=content if opaque else None,
+            "invalid", f"The signature cannot be checked ({type(err).__name__}: {err})."
         )
-    identity = {
-        "signer": _name(cert),
-        "signer_email": next(iter(certificate_emails(cert)), None),
-        "certificate_sha256": cert.fingerprint(hashes.SHA256()).hex(),
-    }
-    signing_time = _attribute(signer["signed_attrs"], "signing_time")
-    signed_at = signing_time if isinstance(signing_time, dt.datetime) else None
-    extra: dict[str, Any] = {
-        **identity,
-        "signing_time": signed_at.strftime("%Y-%m-%dT%H:%M:%SZ") if signed_at else None,
-        "content": content if opaque else None,
-    }
-    digest_name = None
-    candidates = [content] if opaque else list(dict.fromkeys([content, _crlf(content)]))
-    failure = "the signature does not match"
-    for candidate in candidates:
-        try:
-            digest_name = _check_signature(signer, cert, candidate)
-            break
-        except InvalidSignature as err:
-            failure = (
-                "the content was altered after signing (message digest does not match)"
-                if str(err) == "message digest"
-                else "the signature does not match the content"
-            )
-        except _Bad as err:
-            return SmimeSignature("invalid", f"The signature cannot be checked: {err}.", **extra)
-        except (ValueError, TypeError, KeyError, UnsupportedAlgorithm) as err:
-            return SmimeSignature(
-                "invalid", f"The signature cannot be checked ({type(err).__name__}).", **extra
-            )
-    if digest_name is None:
-        return SmimeSignature("invalid", f"INVALID: {failure}.", **extra)
-    extra["digest_algorithm"] = digest_name
-    weak = " (SHA-1, a weak digest)" if digest_name == "sha1" else ""
-    moment = now or dt.datetime.now(dt.UTC)
-    not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
-    for label, when in (("when it was signed", signed_at), ("now", moment)):
-        if when is not None and not (not_before <= when <= not_after):
-            return SmimeSignature(
-                "expired",
-                f"The signature matches, but {identity['signer']}'s certificate was not valid "
-                f"{label} (valid {not_before:%Y-%m-%d} to {not_after:%Y-%m-%d}).",
-                **extra,
-            )
-    usage = _key_usage_problem(cert)
-    if usage:
-        return SmimeSignature("invalid", f"Not acceptable: {usage}.", **extra)
-    chain = _chain(cert, certificates, anchors, signed_at or moment)
-    if isinstance(chain, str):
-        return SmimeSignature(
-            "untrusted",
-            f"The signature matches, but {identity['signer']}'s certificate does not lead to a "
-            f"trusted authority: {chain}.",
-            **extra,
-        )
-    extra["chain"] = chain
-    sender = _addr(from_address)
-    emails = certificate_emails(cert)
-    if sender and sender not in emails:
-        return SmimeSignature(
-            "signer-mismatch",
-            f"Validly signed by {identity['signer']} <{', '.join(emails) or 'no e-mail'}>, "
-            f"but the message says it is from {sender}.",
-            **extra,
-        )
-    return SmimeSignature(
-        "valid",
-        f"Signed by {identity['signer']} <{identity['signer_email']}>{weak}; the certificate "
-        f"chain reaches '{chain[-1]}'.",
-        **extra,
-    )
 
 
 def verify_detached(
@@ -377,7 +519,7 @@ def verify_detached(
     now: dt.datetime | None = None,
 ) -> SmimeSignature:
     """Check a ``multipart/signed`` signature over ``content`` (the first part's raw bytes)."""
-    return _verify(content, signature, anchors, from_address, now)
+    return _safe_verify(bytes(content), bytes(signature), anchors, from_address, now)
 
 
 def verify_opaque(
@@ -387,7 +529,7 @@ def verify_opaque(
     now: dt.datetime | None = None,
 ) -> SmimeSignature:
     """Check an opaque ``signed-data`` message; its content is returned in the result."""
-    return _verify(None, data, anchors, from_address, now)
+    return _safe_verify(None, bytes(data), anchors, from_address, now)
 
 
 def certificate_pem(cert: x509.Certificate) -> bytes:
