@@ -297,11 +297,12 @@ def _chain(
     others: Sequence[x509.Certificate],
     anchors: Sequence[x509.Certificate],
     moment: dt.datetime,
+    ee: ExtensionPolicy | None = None,
 ) -> tuple[str, ...] | str:
     """The validated chain's subjects, or why it fails."""
     if not anchors:
         return "no trust anchor is configured"
-    ee = ExtensionPolicy.webpki_defaults_ee().may_be_present(
+    ee = ee or ExtensionPolicy.webpki_defaults_ee().may_be_present(
         ExtendedKeyUsage, Criticality.AGNOSTIC, _any_eku
     )
     try:
@@ -314,10 +315,46 @@ def _chain(
             .verify(cert, [c for c in others if c != cert])
         )
     except VerificationError as err:
-        return str(err)
+        return _line(str(err))
     except (ValueError, TypeError, UnsupportedAlgorithm) as err:
-        return f"the chain cannot be checked: {err}"
+        return _line(f"the chain cannot be checked: {err}")
     return tuple(_name(c) for c in verified.chain)
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _chain_outside_validity(
+    cert: x509.Certificate,
+    others: Sequence[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+    moments: Sequence[dt.datetime],
+) -> tuple[str, ...] | str:
+    """For a signer certificate outside its validity: no single moment may suit the whole chain
+    (a CA renewed since), so check that its issuer signed it and that the issuer's own chain
+    reaches an anchor at one of ``moments``. An expired certificate is then "expired", not
+    "untrusted"; one that was never trusted stays "untrusted"."""
+    failure = _chain(cert, others, anchors, moments[0])
+    if not isinstance(failure, str):
+        return failure
+    for issuer in [*anchors, *others]:
+        if issuer == cert or not _is_ca(issuer):
+            continue
+        try:
+            cert.verify_directly_issued_by(issuer)
+        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+            continue
+        if issuer in anchors:
+            return (_name(cert), _name(issuer))
+        for moment in moments:
+            rest = _chain(issuer, others, anchors, moment, ExtensionPolicy.permit_all())
+            if not isinstance(rest, str):
+                return (_name(cert), *rest)
+    return failure
 
 
 def _usage_problem(cert: x509.Certificate) -> str | None:
@@ -348,6 +385,11 @@ def _variants(content: bytes) -> list[bytes]:
     crlf = re.sub(rb"\r?\n", b"\r\n", content)
     lf = content.replace(b"\r\n", b"\n")
     return list(dict.fromkeys([content, crlf, lf]))
+
+
+def _line(text: str) -> str:
+    """One human line: error texts from libraries may span several."""
+    return " ".join(text.split())[:500]
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -407,12 +449,15 @@ def _verify_signer(
             matched = True
             break
         except _Mismatch as err:
-            failure = str(err)
+            if failure.startswith("The signature does not match the content.") or not str(
+                err
+            ).startswith("The content was altered"):  # a digest that matched says more
+                failure = str(err)
         except InvalidSignature:
             failure = "The signature does not match the content (the content or the signature "
             failure += "was altered)."
         except _Bad as err:
-            return replace(base, explanation=f"The signature cannot be checked: {err}.")
+            return replace(base, explanation=_line(f"The signature cannot be checked: {err}."))
     if not matched:
         return replace(base, explanation=failure)
 
@@ -429,8 +474,11 @@ def _verify_signer(
         expired += f" and so was not valid {label} ({when:%Y-%m-%d})"
         break
     within = [w for w in (signed_at, now) if w is not None and not_before <= w <= not_after]
-    moment = within[0] if within else (not_after if now > not_after else not_before)
-    chain = _chain(cert, certificates, anchors, moment)
+    if within:
+        chain = _chain(cert, certificates, anchors, within[0])
+    else:
+        clamped = not_after if now > not_after else not_before
+        chain = _chain_outside_validity(cert, certificates, anchors, [clamped, now])
     if isinstance(chain, str):
         return replace(
             base,
@@ -475,7 +523,7 @@ def _verify(
     try:
         signed = _load_signed(data)
     except _Bad as err:
-        return SmimeSignature("invalid", f"The signature cannot be checked: {err}.")
+        return SmimeSignature("invalid", _line(f"The signature cannot be checked: {err}."))
     opaque = content is None
     if content is None:
         encapsulated = signed["encap_content_info"]["content"]
@@ -507,7 +555,7 @@ def _safe_verify(
         return _verify(content, data, anchors, from_address, now)
     except Exception as err:  # asn1crypto parses lazily: a last line of defence, never raise
         return SmimeSignature(
-            "invalid", f"The signature cannot be checked ({type(err).__name__}: {err})."
+            "invalid", _line(f"The signature cannot be checked ({type(err).__name__}: {err}).")
         )
 
 
