@@ -306,6 +306,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     search_cli.add_commands(commands)
 
+    settings_cmd = commands.add_parser("settings", help="show or change settings")
+    settings_commands = settings_cmd.add_subparsers(dest="settings_command")
+    settings_show = settings_commands.add_parser("show", help="every setting and its value")
+    settings_show.add_argument("--json", action="store_true", help="one JSON document")
+    settings_set = settings_commands.add_parser("set", help="change one setting (audited)")
+    settings_set.add_argument("name", help="e.g. lock-minutes")
+    settings_set.add_argument("value", type=int)
+    settings_set.add_argument("--json", action="store_true", help="one JSON document")
+
     shot = commands.add_parser("screenshot", help="render the window and save it as a PNG")
     shot.add_argument("out", metavar="OUT.png")
     shot.add_argument("path", nargs="?", help="mail to show (default: the demo archive)")
@@ -833,6 +842,20 @@ def cmd_decrypt(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_PROBLEMS if problems else EXIT_OK
 
 
+def cmd_settings(args: argparse.Namespace, out: TextIO) -> int:
+    from app import settings
+
+    if args.settings_command == "set":
+        settings.set_value(args.name, args.value)
+    values = settings.load()
+    if getattr(args, "json", False):
+        out.write(json.dumps(values) + "\n")
+    else:
+        for name, value in values.items():
+            out.write(f"{name} = {value}    # {settings.DESCRIPTIONS[name]}\n")
+    return EXIT_OK
+
+
 def cmd_locate(args: argparse.Namespace, out: TextIO) -> int:
     library = _library()
     if args.file:
@@ -1141,6 +1164,7 @@ COMMANDS = {
     "list": cmd_list,
     "show": cmd_show,
     "decrypt": cmd_decrypt,
+    "settings": cmd_settings,
     "account": cmd_account,
     "sync": cmd_sync,
     "flag": cmd_flag,

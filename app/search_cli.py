@@ -55,7 +55,7 @@ def _open_index() -> MailIndex:
 
     index = MailIndex(data_home())
     if not index.exists():
-        index.update(progress=_progress("building the search index"))
+        index.update(progress=_progress("building the search index"), processes=_processes())
         index.notices.append("The search index was built from the store.")
     return index
 
@@ -87,7 +87,7 @@ def _search_with_repair(index: MailIndex, run: Any) -> Any:
         return run()
     except CorruptIndex as err:
         index._set_aside(str(err))
-        index.update(progress=_progress("rebuilding the search index"))
+        index.update(progress=_progress("rebuilding the search index"), processes=_processes())
         return run()
 
 
@@ -143,7 +143,9 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
                 f"stale — {state}\n"
             )
         return EXIT_OK if check.clean else EXIT_PROBLEMS
-    report = index.update(progress=_progress("indexing"), rebuild=args.rebuild)
+    report = index.update(
+        progress=_progress("indexing"), rebuild=args.rebuild, processes=_processes()
+    )
     _tell(index)
     result = {
         "action": "rebuild" if args.rebuild else "update",
@@ -173,11 +175,18 @@ def update_index_quietly(library: Any) -> str | None:
 
     index = MailIndex(library)
     try:
-        index.update(progress=_progress("indexing"))
+        index.update(progress=_progress("indexing"), processes=_processes())
     except MailproofError as err:
         return f"the search index was not updated: {err}; run `mailproof index --check`"
     _tell(index)
     return None
+
+
+def _processes() -> int:
+    """Writer processes for a large index update from the CLI: the cores there are."""
+    import os
+
+    return max(1, min(os.cpu_count() or 1, 4))
 
 
 COMMANDS = {"search": cmd_search, "count": cmd_count, "index": cmd_index}

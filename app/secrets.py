@@ -124,11 +124,17 @@ def unlock_os_keyring() -> None:
 
 
 def lock_minutes() -> int:
-    """Idle minutes before the window locks (``MAILPROOF_LOCK_MINUTES``, default 15, 0 = off)."""
-    try:
-        return max(0, int(os.environ.get("MAILPROOF_LOCK_MINUTES", "15")))
-    except ValueError:
-        return 15
+    """Idle minutes before the window locks: the ``lock-minutes`` setting (default 15, 0 = off);
+    ``MAILPROOF_LOCK_MINUTES`` overrides it for scripts and tests."""
+    from app import settings
+
+    configured = os.environ.get("MAILPROOF_LOCK_MINUTES")
+    if configured is not None:
+        try:
+            return max(0, int(configured))
+        except ValueError:
+            pass
+    return settings.get("lock-minutes")
 
 
 def use_file_keyring(master: str) -> Path:

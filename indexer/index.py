@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from app.store.library import Library
 
 BATCH = 2000  # documents per Whoosh commit: a kill -9 loses at most one batch of work
+PARALLEL_BATCH = 10000  # with several writer processes a commit costs more: fewer, larger ones
+PARALLEL_FROM = 2000  # updates smaller than this are not worth starting processes for
+OPTIMIZE_FROM = 5000  # after indexing this many, merge into one segment (faster searches)
 LOCK_WAIT_SECONDS = 20.0
 SNIPPET_CHARS = 160
 INDEX_NAME = "messages"
@@ -238,8 +241,13 @@ class MailIndex:
         cancel: CancelToken | None = None,
         *,
         rebuild: bool = False,
+        processes: int = 1,
     ) -> UpdateReport:
-        """Bring the index in step with the store; only changed messages are read again."""
+        """Bring the index in step with the store; only changed messages are read again.
+
+        ``processes`` > 1 lets Whoosh analyse in that many worker processes (forked: only
+        from a process without other threads, i.e. the CLI, not the window).
+        """
         report = UpdateReport()
         if rebuild:
             self._index = None
@@ -264,12 +272,18 @@ class MailIndex:
         done = 0
         threads = self._threads(to_index)
         pending_removals = list(to_remove)
-        for start in range(0, max(len(to_index), 1), BATCH):
+        parallel = processes > 1 and len(to_index) >= PARALLEL_FROM
+        batch = PARALLEL_BATCH if parallel else BATCH
+        with index.searcher() as searcher:
+            fresh = searcher.doc_count_all() == 0  # nothing to replace: add, don't update
+        for start in range(0, max(len(to_index), 1), batch):
             if cancel is not None:
                 cancel.check()
-            chunk = to_index[start : start + BATCH]
+            chunk = to_index[start : start + batch]
+            last = start + batch >= len(to_index)
             written: list[tuple[str, str]] = []
-            with self._writer(index) as writer:
+            optimize = last and len(to_index) >= OPTIMIZE_FROM
+            with self._writer(index, processes if parallel else 1, optimize) as writer:
                 for sha in pending_removals:
                     writer.delete_by_term("sha256", sha)
                 for sha in chunk:
@@ -278,7 +292,10 @@ class MailIndex:
                     doc = self._document(sha, desired[sha][1], threads.get(sha), report)
                     if doc is None:
                         continue
-                    writer.update_document(**doc)
+                    if fresh:
+                        writer.add_document(**doc)
+                    else:
+                        writer.update_document(**doc)
                     written.append((sha, desired[sha][0]))
                     done += 1
                     if done % 100 == 0:
@@ -306,11 +323,14 @@ class MailIndex:
         return report
 
     @contextlib.contextmanager
-    def _writer(self, index: Any) -> Iterator[Any]:
+    def _writer(self, index: Any, processes: int = 1, optimize: bool = False) -> Iterator[Any]:
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
             try:
-                writer = index.writer(limitmb=128)
+                if processes > 1:
+                    writer = index.writer(procs=processes, limitmb=128, batchsize=256)
+                else:
+                    writer = index.writer(limitmb=128)
                 break
             except LockError:
                 if time.monotonic() > deadline:
@@ -324,7 +344,7 @@ class MailIndex:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        writer.commit(optimize=optimize)
 
     def _threads(self, shas: Sequence[str]) -> dict[str, str]:
         threads: dict[str, str] = {}

@@ -13,7 +13,7 @@ from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from app.mime.facts import Facts
 from app.mime.summary import Address
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Stop words are kept: notmuch indexes every word, and "to be or not to be" is a phrase.
 TEXT_ANALYZER = StemmingAnalyzer(stoplist=None, minsize=1)
@@ -25,10 +25,10 @@ SCHEMA = Schema(
     folder=KEYWORD(commas=True, lowercase=True),
     account=KEYWORD(commas=True, lowercase=True),
     # Addresses are pre-tokenised (see address_terms) into space-separated keywords.
-    **{"from": KEYWORD(lowercase=True, scorable=True)},
-    to=KEYWORD(lowercase=True, scorable=True),
-    cc=KEYWORD(lowercase=True, scorable=True),
-    bcc=KEYWORD(lowercase=True, scorable=True),
+    **{"from": KEYWORD(lowercase=True)},
+    to=KEYWORD(lowercase=True),
+    cc=KEYWORD(lowercase=True),
+    bcc=KEYWORD(lowercase=True),
     subject=TEXT(analyzer=TEXT_ANALYZER, phrase=True),
     body=TEXT(analyzer=TEXT_ANALYZER, phrase=True),
     attachment=KEYWORD(lowercase=True),

@@ -5,9 +5,20 @@ OS keyring to unlock — before going on. Both are written to the audit log."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app import audit, secrets
+from app import audit, secrets, settings
+from app.errors import MailproofError
 from app.tasks import CancelToken, Progress
 from ui.worker import Worker
 
@@ -101,3 +112,40 @@ class IdleWatcher(QObject):
         if event.type() in USER_EVENTS and self.timer.interval() > 0:
             self.timer.start()
         return False
+
+
+class SettingsDialog(QDialog):
+    """Tools → Settings…: the idle minutes before the window locks (0 = never)."""
+
+    changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.lock_minutes = QSpinBox()
+        self.lock_minutes.setRange(0, 24 * 60)
+        self.lock_minutes.setSuffix(" min")
+        self.lock_minutes.setSpecialValueText("never")
+        self.lock_minutes.setValue(settings.get("lock-minutes"))
+        self.error = QLabel()
+        self.error.setStyleSheet("QLabel { color: #a00; }")
+        form = QFormLayout()
+        form.addRow("Lock the window after idle", self.lock_minutes)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def save(self) -> None:
+        try:
+            value = settings.set_value("lock-minutes", self.lock_minutes.value())
+        except MailproofError as err:
+            self.error.setText(str(err))
+            return
+        self.changed.emit(value)
+        self.accept()

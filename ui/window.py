@@ -55,7 +55,7 @@ from ui.audit_dialog import AuditDialog
 from ui.delivery import DeliveryView
 from ui.investigate_dialog import InvestigateDialog
 from ui.keys_dialog import KeysDialog
-from ui.lock import IdleWatcher, LockScreen
+from ui.lock import IdleWatcher, LockScreen, SettingsDialog
 from ui.models import MessageListModel
 from ui.reader import Banner, MessageView
 from ui.search import EscapeKey, SearchPanel
@@ -277,6 +277,7 @@ class MainWindow(QMainWindow):
         tools_menu = self.menuBar().addMenu("&Tools")
         tools_menu.addAction("Find a missing message…").triggered.connect(self.open_investigation)
         tools_menu.addAction("Audit log…").triggered.connect(self.open_audit)
+        tools_menu.addAction("Settings…").triggered.connect(self.open_settings)
 
     def _build_statusbar(self) -> None:
         self.status_label = QLabel()
@@ -524,6 +525,19 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self)
+        dialog.changed.connect(self.set_lock_minutes)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def set_lock_minutes(self, minutes: int) -> None:
+        self.lock_timer.stop()
+        self.lock_timer.setInterval(minutes * 60_000)
+        if minutes > 0:
+            self.lock_timer.start()
 
     def open_keys(self) -> KeysDialog:
         dialog = KeysDialog(parent=self)
