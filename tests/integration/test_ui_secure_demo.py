@@ -51,7 +51,9 @@ def test_demo_samples_decrypt_and_verify_in_the_window(
     qtbot.waitUntil(lambda: window._job is None, timeout=WAIT)
     ids = {info.id.split(":")[0] for info in keys.list_keys()}
     assert ids == {"smime", "pgp"}
-    assert all(secret_keyring.get_password("mailproof-keys", k.id) for k in keys.list_keys() if k.has_secret)
+    secret = [k for k in keys.list_keys() if k.has_secret]
+    assert len(secret) == 2
+    assert all(secret_keyring.get_password("mailproof-keys", k.id) for k in secret)
     window.folders.setCurrentItem(folder_item(window, "Secure"))
     qtbot.waitUntil(lambda: window.model.rowCount() == 5, timeout=WAIT)
 
