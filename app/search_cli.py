@@ -48,6 +48,12 @@ def _search_arguments(search: argparse.ArgumentParser) -> None:
     search.add_argument(
         "--sort", choices=("date", "relevance"), default="date", help="newest first (default)"
     )
+    search.add_argument(
+        "--decrypted",
+        action="store_true",
+        help="also search inside encrypted mail: decrypted in memory with your keys, "
+        "for this search only",
+    )
 
 
 def _open_index() -> MailIndex:
@@ -96,6 +102,10 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
     if args.limit < 0:
         raise BadInput("--limit must be 0 (all) or more")
     index = _open_index()
+    if args.decrypted:
+        from app.crypto.secure import load_key_material
+
+        index.build_private(load_key_material, progress=_progress("decrypting in memory"))
     hits = _search_with_repair(
         index, lambda: index.search(text, limit=args.limit or None, sort=args.sort)
     )

@@ -138,6 +138,7 @@ class MailIndex:
         self.directory = directory or self.home / "index"
         self._index: Any = None
         self.notices: list[str] = []  # what the user should be told (a rebuild, a repair)
+        self.private: PrivateIndex | None = None
 
     @property
     def library(self) -> Library:
@@ -368,10 +369,7 @@ class MailIndex:
             report.problems.append(f"{sha256[:12]}: the stored message cannot be read: {err}")
             return None
         facts = read_facts(raw)
-        copies = []
-        for place in places.split("\x1e"):
-            account, folder, flags = (place.split("\x1f") + ["", "", ""])[:3]
-            copies.append((account, folder, flags))
+        copies = [_place(place) for place in places.split("\x1e")]
         return document(sha256, len(raw), facts, copies, thread)
 
     # ---- checking -----------------------------------------------------------------------
@@ -447,38 +445,85 @@ class MailIndex:
         snippets: bool = True,
         cancel: CancelToken | None = None,
     ) -> tuple[list[Hit], int]:
-        """The first ``limit`` hits and how many messages match in all."""
+        """The first ``limit`` hits and how many messages match in all.
+
+        With a private index (decrypted bodies, in memory while the keys are unlocked), an
+        encrypted message is searched there instead of in its on-disk entry.
+        """
         parsed = mq.parse(text)
+        terms = _query_words(parsed)
+        private = self.private
         try:
             with self.searcher() as searcher:
-                if sort == "date":
-                    results = searcher.search(parsed, limit=limit, sortedby="date", reverse=True)
-                else:
-                    results = searcher.search(parsed, limit=limit)
-                terms = _query_words(parsed)
-                hits = []
-                for result in results:
-                    if cancel is not None:
-                        cancel.check()
-                    shown = json.loads(result["shown"])
-                    hit = Hit(
-                        sha256=result["sha256"],
-                        message_id=shown.get("message_id"),
-                        subject=shown.get("subject") or "",
-                        from_=shown.get("from") or "",
-                        date=shown.get("date"),
-                        folders=tuple(shown.get("folders") or ()),
-                        places=tuple((a, f) for a, f in shown.get("places") or ()),
-                        score=float(result.score or 0.0),
-                    )
-                    if snippets:
-                        hit = self._with_snippet(hit, terms)
-                    hits.append(hit)
-                return hits, len(results)
+                mask = None
+                if private is not None and private.bodies:
+                    mask = wq.Or([wq.Term("sha256", sha) for sha in private.bodies])
+                hits, total = _collect(searcher, parsed, limit, sort, mask, cancel)
+            if private is not None and private.bodies:
+                with private.index.searcher() as searcher:
+                    more, extra = _collect(searcher, parsed, limit, sort, None, cancel)
+                hits = _merge(hits, more, sort, limit)
+                total += extra
         except (MailproofError, mq.QuerySyntaxError):
             raise
         except Exception as err:
             raise CorruptIndex(f"the search index cannot be read: {err}") from err
+        if snippets:
+            hits = [self._with_snippet(hit, terms) for hit in hits]
+        return hits, total
+
+    def build_private(
+        self,
+        load_keys: Any,
+        progress: Progress = no_progress,
+        cancel: CancelToken | None = None,
+    ) -> int:
+        """Decrypt every stored encrypted message in memory and index it in a RAM index; the
+        on-disk index never sees the decrypted text. Returns how many were decrypted."""
+        from dataclasses import replace
+
+        from app.crypto.secure import read_secure
+
+        rows = self.library.db.execute(
+            "SELECT sha256, thread_id FROM messages WHERE is_encrypted=1"
+        ).fetchall()
+        desired = self._desired()
+        private = PrivateIndex()
+        material = load_keys()
+        total = len(rows)
+        progress(0, total)
+        with private.index.writer() as writer:
+            for done, (sha256, thread) in enumerate(rows, start=1):
+                if cancel is not None:
+                    cancel.check()
+                if sha256 not in desired:
+                    continue
+                try:
+                    raw = self.blobs.get(sha256)
+                except (OSError, StoreError):
+                    continue
+                reading = read_secure(raw, keys=lambda: material)
+                if reading.encryption.status != "decrypted":
+                    continue
+                facts = read_facts(reading.content)
+                facts = replace(
+                    facts,
+                    is_encrypted=True,
+                    is_signed=facts.is_signed or reading.signature.status != "none",
+                )
+                copies = [_place(place) for place in desired[sha256][1].split("\x1e")]
+                doc = document(
+                    sha256, len(raw), facts, copies, str(thread or "").strip("<>") or None
+                )
+                writer.add_document(**doc)
+                private.bodies[sha256] = facts.body
+                progress(done, total)
+        self.private = private
+        return len(private.bodies)
+
+    def drop_private(self) -> None:
+        """Forget the decrypted index (the window's lock does this)."""
+        self.private = None
 
     def count(self, text: str) -> int:
         parsed = mq.parse(text)
@@ -491,12 +536,71 @@ class MailIndex:
             raise CorruptIndex(f"the search index cannot be read: {err}") from err
 
     def _with_snippet(self, hit: Hit, terms: set[str]) -> Hit:
-        try:
-            body = read_facts(self.blobs.get(hit.sha256)).body
-        except (OSError, StoreError):
-            return hit
+        private = self.private
+        if private is not None and hit.sha256 in private.bodies:
+            body = private.bodies[hit.sha256]
+        else:
+            try:
+                body = read_facts(self.blobs.get(hit.sha256)).body
+            except (OSError, StoreError):
+                return hit
         snippet, spans = make_snippet(body, terms)
         return Hit(**{**hit.__dict__, "snippet": snippet, "highlights": spans})
+
+
+def _place(text: str) -> tuple[str, str, str]:
+    account, folder, flags = (text.split("\x1f") + ["", "", ""])[:3]
+    return account, folder, flags
+
+
+class PrivateIndex:
+    """Decrypted messages, indexed in memory only (Whoosh RamStorage), with their text."""
+
+    def __init__(self) -> None:
+        from whoosh.filedb.filestore import RamStorage
+
+        self.index = RamStorage().create_index(SCHEMA)
+        self.bodies: dict[str, str] = {}
+
+
+def _collect(
+    searcher: Any,
+    parsed: wq.Query,
+    limit: int | None,
+    sort: str,
+    mask: wq.Query | None,
+    cancel: CancelToken | None,
+) -> tuple[list[Hit], int]:
+    if sort == "date":
+        results = searcher.search(parsed, limit=limit, sortedby="date", reverse=True, mask=mask)
+    else:
+        results = searcher.search(parsed, limit=limit, mask=mask)
+    hits = []
+    for result in results:
+        if cancel is not None:
+            cancel.check()
+        shown = json.loads(result["shown"])
+        hits.append(
+            Hit(
+                sha256=result["sha256"],
+                message_id=shown.get("message_id"),
+                subject=shown.get("subject") or "",
+                from_=shown.get("from") or "",
+                date=shown.get("date"),
+                folders=tuple(shown.get("folders") or ()),
+                places=tuple((a, f) for a, f in shown.get("places") or ()),
+                score=float(result.score or 0.0),
+            )
+        )
+    return hits, len(results)
+
+
+def _merge(first: list[Hit], second: list[Hit], sort: str, limit: int | None) -> list[Hit]:
+    if sort == "date":
+        merged = sorted([*first, *second], key=lambda h: h.date or "", reverse=True)
+    else:
+        merged = sorted([*first, *second], key=lambda h: h.score, reverse=True)
+    return merged[:limit] if limit else merged
 
 
 def _query_words(parsed: wq.Query) -> set[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from app import secrets
 from app.config import data_home, demo_archive, resources_dir
+from app.crypto import keys
 from app.errors import MailproofError
 from app.sources import open_source
 from app.store.library import Library
@@ -98,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
         window.unlock_keyring()  # asks for the master password, then starts the watchers
     else:
         window.start_watchers()  # IDLE on each account's INBOX while the window is open
+        if keys.has_secret_keys():
+            window.build_private_index()  # decrypted mail searchable, in memory only
     return int(app.exec())
 
 

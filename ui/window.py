@@ -36,7 +36,8 @@ from PySide6.QtWidgets import (
 from app import audit, secrets
 from app.config import demo_archive
 from app.crypto.demo import ensure_demo_identity
-from app.crypto.secure import is_protected, read_secure
+from app.crypto.keys import has_secret_keys
+from app.crypto.secure import is_protected, load_key_material, read_secure
 from app.crypto.verdict import SecureReading
 from app.errors import MailproofError
 from app.imap.account import Account
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
     searched = Signal()  # a search's hits (or its error) are on screen
     indexed = Signal()  # a background index update finished
     demo_keys_ready = Signal()  # the demo identity was imported on the first demo run
+    private_indexed = Signal(int)  # encrypted messages decrypted into the in-memory index
     folder_progress = Signal(object)  # FolderProgress from a sync worker, to the sync panel
 
     def __init__(self, library: Library) -> None:
@@ -315,6 +317,8 @@ class MainWindow(QMainWindow):
             return
         self.lock_timer.stop()
         self.reader.clear()
+        self.index.drop_private()
+        self.search_panel.show_error("Locked.")
         self.delivery.set_message(None)
         self.stop_watchers()
         secrets.lock()
@@ -337,6 +341,8 @@ class MainWindow(QMainWindow):
         sha256 = self.model.sha256_at(row) if row >= 0 else None
         if sha256:
             self.show_message(sha256)
+        if has_secret_keys():
+            self.build_private_index()
 
     def _build_shortcuts(self) -> None:
         QShortcut(QKeySequence("Ctrl+L"), self, activated=lambda: self.lock("manual"))
@@ -443,6 +449,35 @@ class MainWindow(QMainWindow):
         box.setModal(False)
         box.show()
         return box
+
+    def build_private_index(self) -> None:
+        """While the keys are unlocked: decrypt the stored encrypted messages in memory and
+        index them there, so search finds words inside them; the lock drops it again."""
+        index = self.index
+
+        def job(progress: Progress, cancel: CancelToken) -> int:
+            return index.build_private(load_key_material, progress, cancel)
+
+        worker = Worker(job, "Indexing encrypted mail in memory")
+
+        def done(count: int) -> None:
+            if not alive(self):
+                return
+            if self.locked:
+                index.drop_private()
+                return
+            self.private_indexed.emit(count)
+            if self.search_edit.text().strip():
+                self.run_search()
+
+        worker.signals.result.connect(done)
+        worker.signals.error.connect(
+            lambda message: (
+                alive(self)
+                and self.statusBar().showMessage(f"Encrypted mail not searchable: {message}", 10000)
+            )
+        )
+        worker.start()
 
     def update_index(self) -> None:
         """Bring the search index in step with the store in the background."""
@@ -739,6 +774,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Keyring unlocked", 5000)
         self.keyring_unlocked.emit()
         self.start_watchers()
+        if has_secret_keys():
+            self.build_private_index()
 
     def refresh_account_warnings(self) -> None:
         """The permanent banner naming every account that allows insecure connections."""
@@ -925,6 +962,7 @@ class MainWindow(QMainWindow):
             if sha256:
                 self.show_message(sha256)
             self.demo_keys_ready.emit()
+            self.build_private_index()
 
         def failed(message: str) -> None:
             if alive(self):

@@ -105,6 +105,11 @@ def list_keys() -> list[KeyInfo]:
     return _load_index()
 
 
+def has_secret_keys() -> bool:
+    """Whether any private key was imported (read from the key list, not the keyring)."""
+    return any(info.has_secret for info in list_keys())
+
+
 def find(key_id: str) -> KeyInfo:
     matches = [k for k in _load_index() if k.id == key_id or k.fingerprint == key_id]
     if not matches and len(key_id) >= 4:

@@ -30,9 +30,11 @@ def open_subject(qtbot, window: MainWindow, words: str) -> None:  # type: ignore
     row = next(r for r in range(window.model.rowCount()) if words in window.model.rows[r].subject)
     window.table.selectRow(row)
     qtbot.waitUntil(
-        lambda: window.reader.rendered is not None
-        and words in window.reader.rendered.subject
-        and window.reader.reading is not None,
+        lambda: (
+            window.reader.rendered is not None
+            and words in window.reader.rendered.subject
+            and window.reader.reading is not None
+        ),
         timeout=WAIT,
     )
 
@@ -45,10 +47,11 @@ def test_demo_samples_decrypt_and_verify_in_the_window(
     qtbot.addWidget(window)
     window.resize(1280, 800)
     window.show()
-    with qtbot.waitSignal(window.demo_keys_ready, timeout=WAIT):
+    with qtbot.waitSignal(window.private_indexed, timeout=WAIT) as indexed:
         window.open_path(demo_archive())
         window.prepare_demo_identity()
-    qtbot.waitUntil(lambda: window._job is None, timeout=WAIT)
+    assert indexed.args == [2]  # the two encrypted samples, decrypted into memory
+    qtbot.waitUntil(lambda: window._job is None and window._index_worker is None, timeout=WAIT)
     ids = {info.id.split(":")[0] for info in keys.list_keys()}
     assert ids == {"smime", "pgp"}
     secret = [k for k in keys.list_keys() if k.has_secret]
@@ -89,7 +92,22 @@ def test_demo_samples_decrypt_and_verify_in_the_window(
     if os.environ.get("MAILPROOF_SHOT"):
         window.grab().save(os.environ["MAILPROOF_SHOT"] + ".png")
 
-    # Locking drops the decrypted text from the window.
+    # Search finds words inside encrypted mail (the in-memory index) — never in the disk index.
+    with qtbot.waitSignal(window.searched, timeout=WAIT):
+        window.search_edit.setText("Telefonnummern")
+    assert [h.subject for h in window.search_panel.hits] == ["Rufbereitschaft Juli (verschlüsselt)"]
+    assert (
+        "<b>Telefonnummern</b>"
+        in window.search_panel.results.itemWidget(window.search_panel.results.item(0)).text()
+    )
+    with window.index.searcher() as searcher:
+        on_disk = {t.decode() for t in searcher.lexicon("body")}
+    assert "telefonnummern" not in on_disk and "8765" not in on_disk
+    assert len(on_disk) > 1000  # the disk index does hold the clear mail
+
+    # Locking drops the decrypted text and the in-memory index.
     window.lock("manual")
     assert reader.reading is None and reader.content == b""
     assert "HbA1c" not in reader.body.toPlainText()
+    assert window.index.private is None
+    assert window.index.find("Telefonnummern")[1] == 0

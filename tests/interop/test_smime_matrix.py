@@ -305,3 +305,24 @@ def test_gpgsm_ber_encrypted_and_signed_messages(world: World, tmp_path: Path) -
     finally:
         subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def test_search_decrypted_finds_words_inside_encrypted_mail_only_in_memory(
+    world: World, tmp_path: Path
+) -> None:
+    entity = text_entity("zauberwort")
+    message = encrypt(world, entity, "lena-rsa3072", "-aes-256-gcm", "oaep-sha256")
+    folder = tmp_path / "secret-import"
+    (folder / "cur").mkdir(parents=True)
+    (folder / "cur" / "1.enc:2,S").write_bytes(message)
+    assert mailproof(world.home, "import", str(folder)).returncode == 0
+    plain = mailproof(world.home, "search", "--json", "zauberwort")
+    assert plain.returncode == 0 and plain.stdout == ""
+    found = mailproof(world.home, "search", "--json", "--decrypted", "zauberwort")
+    assert found.returncode == 0, found.stderr
+    (hit,) = [json.loads(line) for line in found.stdout.splitlines()]
+    assert "zauberwort" in hit["snippet"]
+    encrypted = mailproof(world.home, "search", "--json", "--decrypted", "is:encrypted zauberwort")
+    assert len(encrypted.stdout.splitlines()) == 1
+    index_files = b"".join(p.read_bytes() for p in (world.home / "index").iterdir() if p.is_file())
+    assert b"zauberwort" not in index_files
