@@ -2,7 +2,8 @@
 
     words "a phrase" from:alice to: cc: bcc: subject: body: folder: account: message-id:
     thread: has:attachment attachment:NAME mimetype:TYPE is:encrypted|signed|unread|flagged|
-    replied|malformed dkim:pass|fail|none date:2024-01..2024-03 date:>2024-05-01 size:>1M
+    replied|malformed dkim:pass|fail|none sig:valid|invalid|… date:2024-01..2024-03
+    date:>2024-05-01 size:>1M
     AND OR NOT -word ( ) word* *
 
 Words next to each other must all match (AND), as in notmuch. Operators are case-insensitive.
@@ -25,6 +26,10 @@ MAX_TERMS = 200
 MAX_DEPTH = 40
 
 ADDRESS_FIELDS = ("from", "to", "cc", "bcc")
+SIGNATURE_STATES = (
+    "valid", "invalid", "expired", "untrusted", "signer-mismatch", "unknown-key", "partial",
+    "unchecked",
+)  # fmt: skip
 TAGS = ("encrypted", "signed", "unread", "flagged", "replied", "malformed", "attachment")
 FIELDS = (
     *ADDRESS_FIELDS,
@@ -41,6 +46,7 @@ FIELDS = (
     "mimetype",
     "is",
     "dkim",
+    "sig",
     "date",
     "size",
 )
@@ -253,6 +259,13 @@ class _Parser:
             if value.lower() not in ("pass", "fail", "none"):
                 raise self.error(f"dkim:{value} is unknown; use pass, fail or none", token.position)
             return wq.Term("dkim", value.lower())
+        if field == "sig":
+            if value.lower() not in SIGNATURE_STATES:
+                raise self.error(
+                    f"sig:{value} is unknown; use one of {', '.join(SIGNATURE_STATES)}",
+                    token.position,
+                )
+            return wq.Term("sig", value.lower())
         if field == "date":
             return self.date_query(value, token.position)
         if field == "size":

@@ -13,7 +13,7 @@ from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from app.mime.facts import Facts
 from app.mime.summary import Address
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Stop words are kept: notmuch indexes every word, and "to be or not to be" is a phrase.
 TEXT_ANALYZER = StemmingAnalyzer(stoplist=None, minsize=1)
@@ -35,6 +35,7 @@ SCHEMA = Schema(
     mimetype=KEYWORD(lowercase=True),
     tag=KEYWORD(lowercase=True),  # encrypted signed unread flagged replied attachment malformed
     dkim=ID,
+    sig=ID,  # valid invalid expired untrusted signer-mismatch unknown-key partial unchecked
     date=DATETIME(sortable=True),
     size=NUMERIC(int, bits=64, sortable=True),
     # What a hit shows without reading the message again.

@@ -160,21 +160,25 @@ def test_kill_9_while_indexing_leaves_an_index_a_rerun_completes(cli, tmp_path) 
     assert cli("import", root, "--json").returncode == 0
     env = {**os.environ, "MAILPROOF_HOME": str(home)}
     process = subprocess.Popen(
-        [str(MAILPROOF), "index", "--rebuild"], env=env, stderr=subprocess.DEVNULL
+        [str(MAILPROOF), "index", "--rebuild"],
+        env=env,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its writer processes too: killed together, like a crash
     )
-    state = home / "index" / "state.sqlite"
+    index_dir = home / "index"
     deadline = time.monotonic() + 60
+    started = None
     while time.monotonic() < deadline and process.poll() is None:
-        if state.exists():
-            try:
-                with sqlite3.connect(state) as db:
-                    if db.execute("SELECT COUNT(*) FROM docs").fetchone()[0] > 0:
-                        break
-            except sqlite3.Error:
-                pass
+        if started is None and any(index_dir.glob("*.toc")):
+            started = time.monotonic()  # the rebuild has begun writing
+        if started is not None and time.monotonic() - started > 1.0:
+            break
         time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
+    assert process.poll() is None, "the rebuild ended before it could be killed"
+    os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    with sqlite3.connect(index_dir / "state.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM docs").fetchone()[0] < len(made)
     result = cli("index", "--json")
     assert result.returncode == 0, result.stderr
     check = cli("index", "--check", "--json")

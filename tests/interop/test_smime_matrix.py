@@ -326,3 +326,30 @@ def test_search_decrypted_finds_words_inside_encrypted_mail_only_in_memory(
     assert len(encrypted.stdout.splitlines()) == 1
     index_files = b"".join(p.read_bytes() for p in (world.home / "index").iterdir() if p.is_file())
     assert b"zauberwort" not in index_files
+
+
+def test_signature_status_is_searchable(world: World, tmp_path: Path) -> None:
+    folder = tmp_path / "signed-import"
+    (folder / "cur").mkdir(parents=True)
+    valid = sign(world, text_entity("sigvalid"), "marta")
+    (folder / "cur" / "1.valid:2,S").write_bytes(valid)
+    (folder / "cur" / "2.altered:2,S").write_bytes(
+        sign(world, text_entity("sigaltered"), "marta").replace(b"eGFR 41", b"eGFR 14")
+    )
+    (folder / "cur" / "3.rogue:2,S").write_bytes(sign(world, text_entity("sigrogue"), "rogue"))
+    assert mailproof(world.home, "import", str(folder)).returncode == 0
+
+    def found(query: str) -> set[str]:
+        result = mailproof(world.home, "search", "--json", "--limit", "0", "--", query)
+        assert result.returncode == 0, result.stderr
+        return {json.loads(line)["snippet"].split(":")[0] for line in result.stdout.splitlines()}
+
+    assert found("sig:valid sigvalid") == {"Befund sigvalid"}
+    assert found("sig:invalid") >= {"Befund sigaltered"}
+    assert "Befund sigaltered" not in found("sig:valid")
+    assert found("sig:untrusted sigrogue") == {"Befund sigrogue"}
+    assert found("is:signed (sigvalid OR sigaltered OR sigrogue)") == {
+        "Befund sigvalid",
+        "Befund sigaltered",
+        "Befund sigrogue",
+    }

@@ -103,3 +103,9 @@ def test_huge_and_deep_queries_are_refused_quickly() -> None:
         parse(" ".join(f"w{i}" for i in range(300)))
     with pytest.raises(QuerySyntaxError, match="nested"):
         parse("(" * 100 + "x" + ")" * 100)
+
+
+def test_signature_states_are_checked_words() -> None:
+    assert terms("sig:Valid") == {("sig", "valid")}
+    with pytest.raises(QuerySyntaxError, match="sig:maybe is unknown"):
+        parse("sig:maybe")
