@@ -83,8 +83,6 @@ def run(args: argparse.Namespace) -> int:
         window.show()
         if target is not None:
             window.open_path(target)
-            if target == demo_archive():
-                window.prepare_demo_identity()
         else:
             QTimer.singleShot(0, window.ready.emit)
         app.exec()

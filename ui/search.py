@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -131,10 +131,10 @@ class SearchPanel(QWidget):
             item.setData(SHA_ROLE, hit.sha256)
             label = QLabel(hit_html(hit))
             label.setTextFormat(Qt.TextFormat.RichText)
-            label.setWordWrap(True)
+            label.setWordWrap(False)  # two lines per hit; what does not fit is cut at the edge
             label.setContentsMargins(4, 2, 4, 2)
             label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-            item.setSizeHint(label.sizeHint())
+            item.setSizeHint(QSize(0, 2 * label.fontMetrics().lineSpacing() + 10))
             self.results.addItem(item)
             self.results.setItemWidget(item, label)
         shown = f"{len(hits)} of {total}" if total > len(hits) else str(total)
