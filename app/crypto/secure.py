@@ -223,7 +223,13 @@ def _layer(walk: _Walk, path: str, content_type: str) -> bool:
 def _refused(
     walk: _Walk, path: str, content_type: str, encryption: Encryption, signature: Signature
 ) -> bytes:
-    walk.verdicts.append(PartVerdict(path, content_type, encryption, signature))
+    refused = Encryption(
+        "failed",
+        encryption.scheme,
+        error=f"part {path} was not opened: more than {MAX_CRYPTO_LAYERS} encryption or "
+        "signature layers",
+    )
+    walk.verdicts.append(PartVerdict(path, content_type, refused, signature))
     return b"Content-Type: text/plain; charset=utf-8\r\n\r\n[not opened: nested too deeply]\r\n"
 
 

@@ -353,3 +353,23 @@ def test_signature_status_is_searchable(world: World, tmp_path: Path) -> None:
         "Befund sigaltered",
         "Befund sigrogue",
     }
+
+
+def test_nested_layers_beyond_the_limit_are_not_opened(world: World) -> None:
+    """encrypted(signed(encrypted(signed(encrypted(text))))): five layers, the limit is four."""
+    entity = text_entity("innermost")
+    for layer in range(5):
+        if layer % 2 == 0:
+            made = encrypt(world, entity, "lena-p256", "-aes-128-gcm", "v1.5")
+        else:
+            made = sign(world, entity, "marta")
+        entity = b"".join(
+            line for line in made.splitlines(keepends=True)
+            if not line.lower().startswith((b"from:", b"to:", b"subject:"))
+        )  # fmt: skip
+    message = b"From: marta@praxis.example\r\nTo: lena@clinic.example\r\nSubject: deep\r\n" + entity
+    reading = read_secure(message, keys=lambda: world.material)
+    assert any("layers deep" in warning for warning in reading.warnings)
+    assert "innermost" not in reading.body_text
+    assert reading.encryption.status == "failed"
+    assert "layers" in (reading.encryption.error or "")
