@@ -149,8 +149,19 @@ def parse_date(value: str | None) -> datetime | None:
     return moment
 
 
+# Signature and PGP/MIME control parts are the envelope, not something the sender attached.
+SECURITY_PARTS = frozenset(
+    {
+        "application/pkcs7-signature",
+        "application/x-pkcs7-signature",
+        "application/pgp-signature",
+        "application/pgp-encrypted",
+    }
+)
+
+
 def is_attachment(part: Message) -> bool:
-    if part.is_multipart():
+    if part.is_multipart() or part.get_content_type() in SECURITY_PARTS:
         return False
     disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
     if disposition == "attachment":
