@@ -105,6 +105,27 @@ def test_encrypted_matrix_matches_openssl(
     assert reading.signature.status == "none"
 
 
+@pytest.mark.parametrize(("recipient", "cipher", "padding"), CASES)
+def test_signed_then_encrypted_matrix_matches_openssl(
+    world: World, recipient: str, cipher: str, padding: str
+) -> None:
+    signer = "marta-ec" if "p" in recipient.split("-")[1][:1] else "marta"
+    marker = f"both-{recipient}{cipher}{padding}"
+    signed = sign(world, text_entity(marker), signer)
+    inner = b"".join(
+        line for line in signed.splitlines(keepends=True)
+        if not line.lower().startswith((b"from:", b"to:", b"subject:"))
+    )  # fmt: skip
+    message = encrypt(world, inner, recipient, cipher, padding)
+    oracle_inner = oracle_decrypt(world, message, recipient)
+    assert oracle_verifies(world, oracle_inner)  # openssl: the decrypted content verifies
+    reading = read_secure(message, keys=lambda: world.material)
+    assert reading.encryption.status == "decrypted", reading.encryption.error
+    assert reading.signature.status == "valid", reading.signature.explanation
+    assert reading.signature_covers_whole_message
+    assert marker in reading.body_text
+
+
 @pytest.mark.parametrize("signer", ["marta", "marta-ec"])
 @pytest.mark.parametrize("opaque", [False, True], ids=["detached", "opaque"])
 @pytest.mark.parametrize("encrypted", [False, True], ids=["signed", "signed+encrypted"])
