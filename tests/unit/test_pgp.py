@@ -17,7 +17,7 @@ import pytest
 
 from app.crypto import pgp
 
-pytestmark = pytest.mark.skipif(shutil.which("gpg") is None, reason="gpg is not installed")
+assert shutil.which("gpg"), "gpg is missing: scripts/setup --test installs it"
 
 PASS = "correct horse"
 PLAIN = b"Lab results for patient 4711: all values normal.\n"
