@@ -16,7 +16,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -39,6 +39,7 @@ from app.mime.summary import MessageSummary, summarize
 from app.sources import MailSource, RawMessage, open_source
 from app.store.atomic import write_atomic
 from app.store.library import Library, _one, local_account
+from app.tasks import stderr_progress
 
 log = logging.getLogger("mailproof")
 
@@ -753,7 +754,7 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
     if args.folder:
         source = renamed(source, args.folder)
     library = _library()
-    report = library.ingest(source, progress=_stderr_progress(f"import {source.root.name}"))
+    report = library.ingest(source, progress=stderr_progress(f"import {source.root.name}"))
     index_problem = search_cli.update_index_quietly(library)
     if index_problem:
         _warn(index_problem)
@@ -1071,19 +1072,6 @@ def _ask_master_password() -> str:
     )
 
 
-def _stderr_progress(label: str) -> Callable[[int, int], None]:
-    if not sys.stderr.isatty():
-        return lambda done, total: None
-
-    def report(done: int, total: int) -> None:
-        if total:
-            print(f"\r{label}: {done}/{total}", end="", file=sys.stderr, flush=True)
-            if done >= total:
-                print(file=sys.stderr)
-
-    return report
-
-
 def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
     library = _library()
     accounts = [load_account(library.db, args.name)] if args.name else load_accounts(library.db)
@@ -1098,7 +1086,7 @@ def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
             account,
             secrets.get_password(account.name),
             only_folders=args.folder,
-            progress=_stderr_progress(f"{account.name}"),
+            progress=stderr_progress(f"{account.name}"),
         )
         failed = failed or report.failed
         if args.json:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from app.config import data_home
 from app.errors import BadInput
+from app.tasks import stderr_progress
 
 if TYPE_CHECKING:
     from indexer.index import MailIndex
@@ -61,7 +62,7 @@ def _open_index() -> MailIndex:
 
     index = MailIndex(data_home())
     if not index.exists():
-        index.update(progress=_progress("building the search index"), processes=_processes())
+        index.update(progress=stderr_progress("building the search index"), processes=_processes())
         index.notices.append("The search index was built from the store.")
     return index
 
@@ -72,19 +73,6 @@ def _tell(index: MailIndex) -> None:
     index.notices.clear()
 
 
-def _progress(label: str) -> Any:
-    if not sys.stderr.isatty():
-        return lambda done, total: None
-
-    def report(done: int, total: int) -> None:
-        if total:
-            print(f"\r{label}: {done}/{total}", end="", file=sys.stderr, flush=True)
-            if done >= total:
-                print(file=sys.stderr)
-
-    return report
-
-
 def _search_with_repair(index: MailIndex, run: Any) -> Any:
     """Run a search; a damaged index is set aside, rebuilt from the store and searched again."""
     from indexer.index import CorruptIndex
@@ -93,7 +81,9 @@ def _search_with_repair(index: MailIndex, run: Any) -> Any:
         return run()
     except CorruptIndex as err:
         index._set_aside(str(err))
-        index.update(progress=_progress("rebuilding the search index"), processes=_processes())
+        index.update(
+            progress=stderr_progress("rebuilding the search index"), processes=_processes()
+        )
         return run()
 
 
@@ -105,7 +95,7 @@ def cmd_search(args: argparse.Namespace, out: TextIO) -> int:
     if args.decrypted:
         from app.crypto.secure import load_key_material
 
-        index.build_private(load_key_material, progress=_progress("decrypting in memory"))
+        index.build_private(load_key_material, progress=stderr_progress("decrypting in memory"))
     hits = _search_with_repair(
         index, lambda: index.search(text, limit=args.limit or None, sort=args.sort)
     )
@@ -140,7 +130,7 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
 
     index = MailIndex(Library(data_home()))
     if args.check:
-        check = index.check(repair=True, progress=_progress("repairing the search index"))
+        check = index.check(repair=True, progress=stderr_progress("repairing the search index"))
         _tell(index)
         result: dict[str, Any] = {"action": "check", **check.to_json(), "repaired": not check.clean}
         if args.json:
@@ -154,7 +144,7 @@ def cmd_index(args: argparse.Namespace, out: TextIO) -> int:
             )
         return EXIT_OK if check.clean else EXIT_PROBLEMS
     report = index.update(
-        progress=_progress("indexing"), rebuild=args.rebuild, processes=_processes()
+        progress=stderr_progress("indexing"), rebuild=args.rebuild, processes=_processes()
     )
     _tell(index)
     result = {
@@ -185,7 +175,7 @@ def update_index_quietly(library: Any) -> str | None:
 
     index = MailIndex(library)
     try:
-        index.update(progress=_progress("indexing"), processes=_processes())
+        index.update(progress=stderr_progress("indexing"), processes=_processes())
     except MailproofError as err:
         return f"the search index was not updated: {err}; run `mailproof index --check`"
     _tell(index)

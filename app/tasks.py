@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 
@@ -31,3 +32,18 @@ class CancelToken:
 
 def no_progress(done: int, total: int) -> None:
     """The default progress callback: report nothing."""
+
+
+def stderr_progress(label: str) -> Progress:
+    """``label: done/total`` on one terminal line of stderr; nothing when stderr is not a
+    terminal (scripts and --json output stay clean)."""
+    if not sys.stderr.isatty():
+        return no_progress
+
+    def report(done: int, total: int) -> None:
+        if total:
+            print(f"\r{label}: {done}/{total}", end="", file=sys.stderr, flush=True)
+            if done >= total:
+                print(file=sys.stderr)
+
+    return report

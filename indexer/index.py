@@ -163,14 +163,20 @@ class MailIndex:
     def _state_path(self) -> Path:
         return self.directory / "state.sqlite"
 
-    def _state_db(self) -> sqlite3.Connection:
+    @contextlib.contextmanager
+    def _state_db(self) -> Iterator[sqlite3.Connection]:
+        """A connection to state.sqlite, closed on exit (``with sqlite3.connect()`` alone
+        only commits; it would leave one open file per call until garbage collection)."""
         connection = sqlite3.connect(self._state_path, timeout=30, isolation_level=None)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute(
-            "CREATE TABLE IF NOT EXISTS docs (sha256 TEXT PRIMARY KEY, state TEXT NOT NULL)"
-        )
-        connection.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        return connection
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS docs (sha256 TEXT PRIMARY KEY, state TEXT NOT NULL)"
+            )
+            connection.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            yield connection
+        finally:
+            connection.close()
 
     def exists(self) -> bool:
         # By file name only: opening a damaged table of contents is _open's business.

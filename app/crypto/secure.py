@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -18,8 +18,9 @@ from email.utils import getaddresses
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
-from app.crypto.verdict import Encryption, PartVerdict, SecureReading, Signature
+from app.crypto.verdict import Encryption, PartVerdict, Scheme, SecureReading, Signature
 
 MAX_DEPTH = 12  # nested multiparts and crypto layers; deeper mail is refused, not followed
 MAX_CRYPTO_LAYERS = 4  # encrypted inside signed inside encrypted …
@@ -130,27 +131,17 @@ def _smime_type(headers: Message) -> str:
     return str(headers.get_param("smime-type") or "").lower()
 
 
-def _signature_from_smime(result: Any) -> Signature:
+def _signature_from(result: Any, scheme: Scheme) -> Signature:
+    """The verdict model's Signature from smime.SmimeSignature or pgp.PgpSignature."""
+    fingerprint = result.certificate_sha256 if scheme == "smime" else result.fingerprint
     return Signature(
         status=result.status,
-        scheme="smime",
+        scheme=scheme,
         signer=result.signer,
         signer_email=result.signer_email,
         explanation=result.explanation,
         signing_time=result.signing_time,
-        fingerprint=result.certificate_sha256,
-    )
-
-
-def _signature_from_pgp(result: Any) -> Signature:
-    return Signature(
-        status=result.status,
-        scheme="pgp",
-        signer=result.signer,
-        signer_email=result.signer_email,
-        explanation=result.explanation,
-        signing_time=result.signing_time,
-        fingerprint=result.fingerprint,
+        fingerprint=fingerprint,
     )
 
 
@@ -269,14 +260,14 @@ def _signed(
         result = smime.verify_detached(
             content, signature_bytes, walk.material.anchors, walk.from_address
         )
-        signature = _signature_from_smime(result)
+        signature = _signature_from(result, "smime")
     elif protocol == "application/pgp-signature":
         from app.crypto import pgp
 
         pgp_result = pgp.verify_detached(
             content, signature_bytes, walk.material.pgp_public, walk.from_address
         )
-        signature = _signature_from_pgp(pgp_result)
+        signature = _signature_from(pgp_result, "pgp")
     else:
         signature = Signature(
             status="unknown-key",
@@ -288,16 +279,9 @@ def _signed(
 
 def _identity_key(material: KeyMaterial, certificate_sha256: str | None) -> str | None:
     for key_id, _key, certificate in material.smime:
-        digest = hashlib.sha256(certificate.public_bytes(_der_encoding())).hexdigest()
-        if digest == certificate_sha256:
+        if certificate.fingerprint(hashes.SHA256()).hex() == certificate_sha256:
             return key_id
     return None
-
-
-def _der_encoding() -> Any:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    return Encoding.DER
 
 
 def _pkcs7(
@@ -325,7 +309,7 @@ def _pkcs7(
         from app.crypto import smime
 
         result = smime.verify_opaque(data, walk.material.anchors, walk.from_address)
-        inner_signature = _signature_from_smime(result)
+        inner_signature = _signature_from(result, "smime")
         walk.verdicts.append(PartVerdict(path, content_type, encryption, inner_signature))
         if result.content is None:
             return _placeholder(f"The signed content cannot be read: {result.explanation}")
@@ -404,7 +388,7 @@ def _pgp_decrypt(
     done = Encryption("decrypted", "pgp", algorithm=result.algorithm, key=key_id)
     inner = signature
     if result.signature.status != "none":
-        inner = _signature_from_pgp(result.signature)
+        inner = _signature_from(result.signature, "pgp")
     walk.verdicts.append(PartVerdict(path, content_type, done, inner))
     if mime:
         return _walk(walk, result.content, f"{path}.1", depth + 1, done, inner)
@@ -463,7 +447,7 @@ def _clearsigned(
             "and is not shown"
         )
     result, signed_text = pgp.verify_inline(text, walk.material.pgp_public, walk.from_address)
-    verdict = _signature_from_pgp(result)
+    verdict = _signature_from(result, "pgp")
     walk.verdicts.append(PartVerdict(path, "text/plain (clear-signed)", encryption, verdict))
     return _text_entity(signed_text if signed_text is not None else b"")
 
@@ -579,7 +563,8 @@ def read_secure(
     from app.mime.render import render
 
     headers_raw, _ = split_entity(raw)
-    walk = _Walk(keys=keys, from_address=_from_address(_HEADERS.parsebytes(headers_raw)))
+    outer = _HEADERS.parsebytes(headers_raw)
+    walk = _Walk(keys=keys, from_address=_from_address(outer))
     try:
         shown = _walk(walk, raw, "1", 0, Encryption(), Signature())
     except RecursionError:
@@ -596,8 +581,7 @@ def read_secure(
             "message decrypted",
             {
                 "sha256": hashlib.sha256(raw).hexdigest(),
-                "message_id": str(_HEADERS.parsebytes(headers_raw).get("Message-ID", "")).strip()
-                or None,
+                "message_id": str(outer.get("Message-ID", "")).strip() or None,
             },
             "ok" if encryption.status == "decrypted" else "failed",
             scheme=encryption.scheme,
@@ -614,8 +598,3 @@ def read_secure(
         content=content,
         warnings=tuple(dict.fromkeys(walk.warnings)),
     )
-
-
-def without_key_material(reading: SecureReading) -> SecureReading:
-    """The reading with its decrypted content dropped (the window's lock does this)."""
-    return replace(reading, content=b"", body_text="")
