@@ -81,28 +81,25 @@ class SegmentView:
             found |= self.postings(fieldname, term)
         return found
 
-    def positions(self, fieldname: str, text: str, docs: set[int]) -> dict[int, set[int]]:
-        """The word positions of a term in each of ``docs`` (documents without it: absent)."""
+    def values(self, fieldname: str, text: str) -> dict[int, bytes]:
+        """Document number → the posting's value (for positions), every block read once."""
         reader = self.reader
-        decode = reader.schema[fieldname].format.decode_positions
+        found: dict[int, bytes] = {}
+        if fieldname not in reader.schema:
+            return found
         raw = reader._text_to_bytes(fieldname, text)
+        if (fieldname, raw) not in reader:
+            return found
         matcher = reader._terms.matcher(fieldname, raw, reader.schema[fieldname].format)
-        found: dict[int, set[int]] = {}
         if not hasattr(matcher, "_read_values") or not hasattr(matcher, "_byteids"):
             while matcher.is_active():
-                if matcher.id() in docs:
-                    found[matcher.id()] = set(decode(matcher.value()))
+                found[matcher.id()] = matcher.value()
                 matcher.next()
             return found
         while matcher.is_active():
             matcher._read_ids()
-            ids = matcher._ids
-            if not docs.isdisjoint(ids):
-                matcher._read_values()
-                values = matcher._values
-                for i, docnum in enumerate(ids):
-                    if docnum in docs:
-                        found[docnum] = set(decode(values[i]))
+            matcher._read_values()
+            found.update(zip(matcher._ids, matcher._values, strict=True))
             matcher._next_block()
         return found
 
@@ -246,22 +243,38 @@ def _phrase(view: SegmentView, query: wq.Phrase, within: set[int] | None) -> set
     words = list(query.words)
     if not words:
         return set()
-    candidates: set[int] | None = within
-    for word in dict.fromkeys(words):
-        holding = view.postings(query.fieldname, word)
+    schema = view.reader.schema
+    field = schema[query.fieldname] if query.fieldname in schema else None  # noqa: SIM401 - no .get
+    if len(words) == 1 or field is None or not field.format.supports("positions"):
+        candidates: set[int] | None = within
+        for word in dict.fromkeys(words):
+            holding = view.postings(query.fieldname, word)
+            candidates = holding if candidates is None else candidates & holding
+        if len(words) == 1 or not candidates:
+            return set(candidates or ())
+        return _phrase_by_whoosh(view, query, candidates)
+    if query.slop != 1:
+        candidates = within
+        for word in dict.fromkeys(words):
+            holding = view.postings(query.fieldname, word)
+            candidates = holding if candidates is None else candidates & holding
+        return _phrase_by_whoosh(view, query, candidates) if candidates else set()
+    # Each word's postings are read once, with their values; positions are decoded only
+    # for the documents holding every word.
+    values = {}
+    candidates = within
+    for word in sorted(set(words), key=lambda w: view.reader.doc_frequency(query.fieldname, w)):
+        values[word] = view.values(query.fieldname, word)
+        holding = set(values[word])
         candidates = holding if candidates is None else candidates & holding
         if not candidates:
             return set()
-    if len(words) == 1 or not candidates:
-        return set(candidates or ())
-    if query.slop != 1 or not view.reader.schema[query.fieldname].format.supports("positions"):
-        return _phrase_by_whoosh(view, query, candidates)
-    where = {word: view.positions(query.fieldname, word, candidates) for word in set(words)}
+    decode = field.format.decode_positions
     found = set()
     first, rest = words[0], list(enumerate(words[1:], start=1))
-    for docnum in candidates:
-        later = [(i, where[word][docnum]) for i, word in rest]
-        if any(all(p + i in places for i, places in later) for p in where[first][docnum]):
+    for docnum in candidates or ():
+        later = [(i, set(decode(values[word][docnum]))) for i, word in rest]
+        if any(all(p + i in places for i, places in later) for p in decode(values[first][docnum])):
             found.add(docnum)
     return found
 

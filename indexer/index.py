@@ -10,10 +10,10 @@ the same documents are written again next time.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import os
+import queue
 import shutil
 import sqlite3
 import threading
@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from whoosh import index as windex
 from whoosh import query as wq
-from whoosh.lang.porter import stem as porter_stem
 from whoosh.searching import Searcher
 from whoosh.writing import LockError
 
@@ -35,7 +34,8 @@ from app.store.blobs import BlobStore
 from app.tasks import CancelToken, Progress, no_progress
 from indexer import engine
 from indexer import query as mq
-from indexer.schema import SCHEMA, SCHEMA_VERSION, TOKEN_PATTERN, document
+from indexer.schema import SCHEMA, SCHEMA_VERSION, TOKEN_PATTERN, document, stem_word
+from indexer.writing import open_writer, worker_writer
 
 if TYPE_CHECKING:
     from app.store.library import Library
@@ -49,7 +49,7 @@ LOCK_WAIT_SECONDS = 20.0
 SNIPPET_CHARS = 160
 INDEX_NAME = "messages"
 _TOKENS = TOKEN_PATTERN
-_stem = functools.lru_cache(maxsize=50_000)(porter_stem)
+_stem = stem_word
 
 
 class CorruptIndex(MailproofError):
@@ -313,31 +313,39 @@ class MailIndex:
             if cancel is not None:
                 cancel.check()
             chunk = to_index[start : start + batch]
-            written: list[tuple[str, str]] = []
-            with self._writer(index, processes if parallel else 1) as writer:
+            with self._writer(index) as writer:
                 for sha in pending_removals:
                     writer.delete_by_term("sha256", sha)
-                for sha in chunk:
-                    if cancel is not None and cancel.cancelled:
-                        break
-                    doc = self._document(sha, desired[sha][1], threads.get(sha), report)
-                    if doc is None:
-                        continue
-                    if fresh:
-                        writer.add_document(**doc)
-                    else:
-                        writer.update_document(**doc)
-                    written.append((sha, desired[sha][0]))
-                    done += 1
-                    if done % 100 == 0:
-                        progress(done, total)
+                if parallel:
+                    written = self._index_in_workers(
+                        index, writer, chunk, desired, threads, fresh, processes, report,
+                        lambda n, base=done: progress(base + n, total), cancel,
+                    )  # fmt: skip
+                    done += len(chunk)
+                else:
+                    written = []
+                    for sha in chunk:
+                        if cancel is not None and cancel.cancelled:
+                            break
+                        doc = self._document(sha, desired[sha][1], threads.get(sha), report)
+                        done += 1
+                        if done % 100 == 0:
+                            progress(done, total)
+                        if doc is None:
+                            continue
+                        if fresh:
+                            writer.add_document(**doc)
+                        else:
+                            writer.update_document(**doc)
+                        written.append(sha)
             with self._state_db() as state:
                 state.execute("BEGIN IMMEDIATE")
                 state.executemany(
                     "DELETE FROM docs WHERE sha256=?", [(s,) for s in pending_removals]
                 )
                 state.executemany(
-                    "INSERT OR REPLACE INTO docs(sha256, state) VALUES (?,?)", written
+                    "INSERT OR REPLACE INTO docs(sha256, state) VALUES (?,?)",
+                    [(sha, desired[sha][0]) for sha in written],
                 )
                 state.execute(
                     "INSERT OR REPLACE INTO meta(key, value) VALUES ('updated_at', ?)",
@@ -354,23 +362,14 @@ class MailIndex:
         return report
 
     @contextlib.contextmanager
-    def _writer(self, index: Any, processes: int = 1) -> Iterator[Any]:
+    def _writer(self, index: Any) -> Iterator[Any]:
         # compound=False: Whoosh opens a compound segment by copying each of its parts into a
         # BytesIO (measured: 100 ms and 200 MB for every `mailproof search` at 20k messages);
         # plain files are read where they lie.
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
             try:
-                if processes > 1:
-                    writer = index.writer(
-                        procs=processes,
-                        limitmb=128,
-                        batchsize=256,
-                        multisegment=True,
-                        compound=False,
-                    )
-                else:
-                    writer = index.writer(limitmb=128, compound=False)
+                writer = open_writer(index)
                 break
             except LockError:
                 if time.monotonic() > deadline:
@@ -384,7 +383,110 @@ class MailIndex:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        if not getattr(writer, "_committed_by_workers", False):
+            writer.commit()
+
+    def _index_in_workers(
+        self,
+        index: Any,
+        writer: Any,
+        chunk: list[str],
+        desired: dict[str, tuple[str, str]],
+        threads: dict[str, str],
+        fresh: bool,
+        processes: int,
+        report: UpdateReport,
+        progress: Any,
+        cancel: CancelToken | None,
+    ) -> list[str]:
+        """Index ``chunk`` in ``processes`` forked workers, each reading, parsing and indexing
+        its share of the messages into a segment of its own; this process holds the index lock
+        and commits their segments together (Whoosh's multi-segment commit).
+
+        Whoosh's own MpWriter parses in this process and pickles every document to its
+        workers: with two cores that process was the bottleneck. Here only the list of
+        messages crosses, by fork. Returns the messages that were indexed.
+        """
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        if not fresh:
+            for sha in chunk:  # replaced documents: their old entries go
+                writer.delete_by_term("sha256", sha)
+        shares = [chunk[k::processes] for k in range(processes)]
+        counters = context.Array("q", processes, lock=False)
+        results = context.Queue()
+
+        def work(slot: int, share: list[str]) -> None:
+            try:
+                worker = worker_writer(index)
+                done: list[str] = []
+                mine = UpdateReport()
+                for number, sha in enumerate(share, start=1):
+                    doc = self._document(sha, desired[sha][1], threads.get(sha), mine)
+                    if doc is not None:
+                        worker.add_document(**doc)
+                        done.append(sha)
+                    counters[slot] = number
+                segment = worker._finalize_segment() if done else None
+                if segment is None:
+                    worker._close_segment()
+                results.put((slot, segment, done, mine.problems, None))
+            except KeyboardInterrupt:
+                os._exit(130)
+            except BaseException as err:  # noqa: BLE001 - told to the parent, who raises
+                results.put((slot, None, [], [], f"{type(err).__name__}: {err}"))
+
+        workers = [
+            context.Process(target=work, args=(slot, share), daemon=True)
+            for slot, share in enumerate(shares)
+        ]
+        for worker in workers:
+            worker.start()
+        outcomes: dict[int, tuple[Any, list[str], list[str], str | None]] = {}
+        try:
+            while len(outcomes) < len(workers):
+                if cancel is not None:
+                    cancel.check()
+                try:
+                    slot, segment, done, problems, failure = results.get(timeout=0.25)
+                    outcomes[slot] = (segment, done, problems, failure)
+                except queue.Empty:
+                    dead = [
+                        w for k, w in enumerate(workers)
+                        if k not in outcomes and w.exitcode is not None
+                    ]  # fmt: skip
+                    if dead and results.empty():
+                        raise CorruptIndex(
+                            f"an indexing process stopped (exit {dead[0].exitcode}); "
+                            "run `mailproof index --check` to finish the index"
+                        ) from None
+                progress(sum(counters))
+        except BaseException:
+            for worker in workers:
+                if worker.is_alive():
+                    worker.terminate()
+            raise
+        finally:
+            for worker in workers:
+                worker.join(timeout=5)
+        failures = [failure for _, _, _, failure in outcomes.values() if failure]
+        if failures:
+            raise CorruptIndex(f"the search index could not be written: {failures[0]}")
+        segments = [outcomes[k][0] for k in sorted(outcomes) if outcomes[k][0] is not None]
+        written = [sha for k in sorted(outcomes) for sha in outcomes[k][1]]
+        for k in sorted(outcomes):
+            report.problems.extend(outcomes[k][2])
+        # Whoosh's MpWriter._commit with multisegment=True, the workers' segments added.
+        final = writer._merge_segments(None, None, None) + segments
+        if writer._added:
+            final.append(writer._finalize_segment())
+        else:
+            writer._close_segment()
+        writer._commit_toc(final)
+        writer._finish()
+        writer._committed_by_workers = True
+        return written
 
     def _threads(self, shas: Sequence[str]) -> dict[str, str]:
         threads: dict[str, str] = {}
@@ -488,21 +590,27 @@ class MailIndex:
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[Searcher]:
-        """One searcher kept open across searches and refreshed when the index changed:
-        opening one per query costs more than most queries (measured: ~40–80 ms at 20k)."""
+        """One searcher kept open across searches and replaced when the index changed.
+
+        Not Whoosh's ``Searcher.refresh()``: it reuses a segment's reader when the segment's
+        name is unchanged although its deletions changed, and adds back the segments a merge
+        removed (Whoosh-Reloaded 2.7.5) — a replaced message would show twice. A new searcher
+        opens in a few milliseconds with plain segment files."""
         with self._search_lock:
             current = self._searcher
             try:
                 if current is not None:
                     try:
-                        fresh = current.refresh()
+                        index = self._open(create=False)
+                        stale = index is None or (
+                            index.latest_generation() != current.reader().generation()
+                        )
                     except Exception:  # noqa: BLE001 - e.g. ReaderClosed: open a new one
+                        stale = True
+                    if stale:
                         with contextlib.suppress(Exception):
                             current.close()
-                        fresh = None
-                    if fresh is not None and fresh is not current:
-                        current.close()
-                    current = fresh
+                        current = None
                 if current is None:
                     current = self.searcher()
             except CorruptIndex:

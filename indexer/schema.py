@@ -2,26 +2,107 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import struct
+import sys
 import zlib
+from array import array
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from whoosh.analysis import RegexTokenizer, StemmingAnalyzer
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.formats import Positions
+from whoosh.lang.porter import stem as porter_stem
 
 if TYPE_CHECKING:
     from app.mime.facts import Facts
     from app.mime.summary import Address
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 PREVIEW_CHARS = 16 * 1024  # body text kept for snippets; a match further in shows the start
 
 # Stop words are kept: notmuch indexes every word, and "to be or not to be" is a phrase.
 TEXT_ANALYZER = StemmingAnalyzer(stoplist=None, minsize=1)
 TOKEN_PATTERN = RegexTokenizer().expression  # what TEXT_ANALYZER calls a word (snippets reuse it)
+stem_word = functools.lru_cache(maxsize=100_000)(porter_stem)
+
+
+class StemmedPositions(Positions):  # type: ignore[misc]
+    """Whoosh's Positions format, made from the text in one pass.
+
+    Indexing ``subject`` and ``body`` through TEXT_ANALYZER makes a Token object per word and
+    passes it through three generator filters (measured: about a third of the indexing time).
+    This yields the very same terms, frequencies and positions — TEXT_ANALYZER's pattern,
+    lower case, the Porter stem — from ``re.finditer`` and a stem cache (a test compares the
+    two on random text). Queries and anything else that asks the analyser still use it.
+    """
+
+    def word_values(self, value: Any, analyzer: Any, **kwargs: Any) -> Any:
+        if analyzer is not TEXT_ANALYZER or not isinstance(value, str):
+            yield from super().word_values(value, analyzer, **kwargs)
+            return
+        places: dict[str, list[int]] = {}
+        for position, found in enumerate(TOKEN_PATTERN.finditer(value)):
+            word = stem_word(found.group().lower())
+            if word in places:
+                places[word].append(position)
+            else:
+                places[word] = [position]
+        boost = self.field_boost
+        encode = self.encode
+        for word, where in places.items():
+            yield (word, len(where), len(where) * boost, encode(where))
+
+    # Positions as a little-endian array after Whoosh's count, not a pickle of the gaps: the
+    # same count (frequency and weight decode as before), but reading a phrase's positions
+    # is one C call instead of an unpickling and a Python loop per document.
+
+    def encode(self, poslist: list[int]) -> bytes:
+        code = "H" if not poslist or poslist[-1] < 65536 else "I"
+        numbers = array(code, poslist)
+        if sys.byteorder == "big":  # pragma: no cover - stored little-endian everywhere
+            numbers.byteswap()
+        return struct.pack("!I", len(poslist)) + code.encode() + numbers.tobytes()
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        numbers = array(chr(valuestring[4]))
+        numbers.frombytes(valuestring[5:])
+        if sys.byteorder == "big":  # pragma: no cover
+            numbers.byteswap()
+        return numbers.tolist()
+
+    def decode_position_boosts(self, valuestring: bytes) -> list[tuple[int, int]]:
+        return [(position, 1) for position in self.decode_positions(valuestring)]
+
+    def combine(self, vs: Any) -> bytes:
+        merged: set[int] = set()
+        for value in vs:
+            merged.update(self.decode_positions(value))
+        return self.encode(sorted(merged))
+
+
+class MailCodec(W3Codec):  # type: ignore[misc]
+    """Whoosh's codec without per-block length statistics.
+
+    Writing them looks up each posting's document length again, a column read per posting
+    (measured: a fifth of the indexing time). They only let BM25 skip blocks that cannot
+    reach the top hits; without them the bound is looser, never wrong, and newest-first
+    searches (indexer.engine) never use them.
+    """
+
+    length_stats = False
+
+
+def _text_field() -> TEXT:
+    field = TEXT(analyzer=TEXT_ANALYZER, phrase=True)
+    field.format = StemmedPositions(field_boost=field.format.field_boost)
+    return field
+
 
 SCHEMA = Schema(
     sha256=ID(stored=True, unique=True),
@@ -34,8 +115,8 @@ SCHEMA = Schema(
     to=KEYWORD(lowercase=True),
     cc=KEYWORD(lowercase=True),
     bcc=KEYWORD(lowercase=True),
-    subject=TEXT(analyzer=TEXT_ANALYZER, phrase=True),
-    body=TEXT(analyzer=TEXT_ANALYZER, phrase=True),
+    subject=_text_field(),
+    body=_text_field(),
     attachment=KEYWORD(lowercase=True),
     mimetype=KEYWORD(lowercase=True),
     tag=KEYWORD(lowercase=True),  # encrypted signed unread flagged replied attachment malformed

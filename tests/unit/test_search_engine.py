@@ -187,3 +187,32 @@ def test_exclude_removes_documents(searcher) -> None:
     kept, total = engine.search(searcher, parsed, exclude=mask)
     assert total == len(everything) - 5
     assert set(kept) == set(everything) - set(everything[:5])
+
+
+def test_the_one_pass_positions_equal_whoosh_analysers() -> None:
+    """StemmedPositions (indexing) and TEXT_ANALYZER (queries) must agree on every term."""
+    from whoosh.formats import Positions
+
+    from indexer.schema import TEXT_ANALYZER, StemmedPositions
+
+    rng = random.Random(3)
+    pieces = [
+        *WORDS, "Quarterly", "REVIEWS", "e.g.", "3.14", "foo_bar", "naïve", "Łódź", "straße",
+        "x*y", "...", "--", "don't", "U.S.A", "running", "ran", "emails", "\t", "\n", "😀",
+    ]  # fmt: skip
+    ours, theirs = StemmedPositions(), Positions()
+    for _ in range(300):
+        text = " ".join(rng.choice(pieces) for _ in range(rng.randint(0, 60)))
+        text = text.replace(" .", ".") if rng.random() < 0.3 else text
+        mine = {
+            (w, f, wt, tuple(ours.decode_positions(v)), ours.decode_frequency(v))
+            for w, f, wt, v in ours.word_values(text, TEXT_ANALYZER)
+        }
+        whooshs = {
+            (w, f, wt, tuple(theirs.decode_positions(v)), theirs.decode_frequency(v))
+            for w, f, wt, v in theirs.word_values(text, TEXT_ANALYZER)
+        }
+        assert mine == whooshs, text
+    many = list(range(0, 200_000, 7))  # positions past 65,535 take four bytes each
+    assert ours.decode_positions(ours.encode(many)) == many
+    assert ours.decode_frequency(ours.encode(many)) == len(many)
