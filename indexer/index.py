@@ -802,9 +802,7 @@ def _collect(
         docnums, total = engine.search(searcher, parsed, exclude=mask, newest=limit)
         scored = [(docnum, 0.0) for docnum in docnums]
     else:
-        results = searcher.search(parsed, limit=limit, mask=mask)
-        scored = [(result.docnum, float(result.score or 0.0)) for result in results]
-        total = len(results)
+        scored, total = engine.ranked(searcher, parsed, exclude=mask, limit=limit)
     hits = []
     for docnum, score in scored:
         if cancel is not None:

@@ -97,6 +97,10 @@ class MailCodec(W3Codec):  # type: ignore[misc]
 
     length_stats = False
 
+    def __init__(self, blocklimit: int = 128, compression: int = 1, inlinelimit: int = 1) -> None:
+        # zlib level 1: the same size as Whoosh's level 3 on mail postings, less time.
+        super().__init__(blocklimit, compression, inlinelimit)
+
 
 def _text_field() -> TEXT:
     field = TEXT(analyzer=TEXT_ANALYZER, phrase=True)

@@ -216,3 +216,55 @@ def test_the_one_pass_positions_equal_whoosh_analysers() -> None:
     many = list(range(0, 200_000, 7))  # positions past 65,535 take four bytes each
     assert ours.decode_positions(ours.encode(many)) == many
     assert ours.decode_frequency(ours.encode(many)) == len(many)
+
+
+def test_relevance_orders_the_engines_matches_by_whooshs_bm25(searcher) -> None:
+    words = mq.parse("budget review")  # Or(fields) per word: what a free-word search scores
+    scores = {hit.docnum: hit.score for hit in searcher.search(words, limit=None)}
+    for text in ("budget review", "budget review date:2021", "budget review -from:alice"):
+        parsed = mq.parse(text)
+        ranked, total = engine.ranked(searcher, parsed, limit=None)
+        matching, _ = engine.search(searcher, parsed)
+        assert {d for d, _ in ranked} == set(matching) and total == len(matching) > 0
+        got = [score for _, score in ranked]
+        assert got == sorted(got, reverse=True), text
+        for docnum, score in ranked:  # the same BM25 score as Whoosh gives the words alone
+            assert score == pytest.approx(scores[docnum]), text
+    top, _ = engine.ranked(searcher, mq.parse("budget review date:2021"), limit=5)
+    assert [d for d, _ in top] == [d for d, _ in ranked_all(searcher, "budget review date:2021")][
+        :5
+    ]
+
+
+def ranked_all(searcher, text: str) -> list[tuple[int, float]]:
+    return engine.ranked(searcher, mq.parse(text), limit=None)[0]
+
+
+def test_relevance_without_words_is_newest_first(searcher) -> None:
+    parsed = mq.parse("has:attachment date:2021")
+    ranked, total = engine.ranked(searcher, parsed, limit=7)
+    newest, _ = engine.search(searcher, parsed, newest=7)
+    assert [d for d, _ in ranked] == newest and total > 7
+
+
+def test_cached_postings_give_the_same_answers_and_are_never_changed(
+    searcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = {text: engine.search(searcher, mq.parse(text))[0] for text in QUERIES}
+    assert engine._CACHE.used > 0  # the answers above filled the cache
+    again = {text: engine.search(searcher, mq.parse(text))[0] for text in QUERIES}
+    assert again == first  # read from the cache: a caller changing an entry would show here
+    monkeypatch.setattr(engine._CACHE, "budget", 50)  # evicting all the time
+    engine.clear_cache()
+    assert {text: engine.search(searcher, mq.parse(text))[0] for text in QUERIES} == first
+    assert engine._CACHE.used <= 50
+
+
+@pytest.mark.parametrize("scans", [0, 10**9])  # the sorted column, and the scan of it
+def test_ranges_both_ways_match_whoosh(searcher, monkeypatch: pytest.MonkeyPatch, scans) -> None:
+    monkeypatch.setattr(engine, "RANGE_SCANS", scans)
+    ranges = [q for q in QUERIES if "date:" in q or "size:" in q]
+    assert len(ranges) >= 15
+    for text in ranges:
+        parsed = mq.parse(text)
+        assert set(engine.search(searcher, parsed)[0]) == _whoosh(searcher, parsed), text
