@@ -27,9 +27,8 @@ import weakref
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from itertools import accumulate
 from itertools import count as numbering
 from typing import Any
 
@@ -165,7 +164,7 @@ class SegmentView:
             _CACHE.put(key, cached, 3 * len(cached))
         return cached  # type: ignore[no-any-return]
 
-    def _values(self, fieldname: str, text: str) -> dict[int, bytes]:
+    def _values(self, fieldname: str, text: str) -> Mapping[int, bytes]:
         reader = self.reader
         found: dict[int, bytes] = {}
         if fieldname not in reader.schema:
@@ -174,20 +173,19 @@ class SegmentView:
         if (fieldname, raw) not in reader:
             return found
         matcher = reader._terms.matcher(fieldname, raw, reader.schema[fieldname].format)
-        if not hasattr(matcher, "_read_values") or not hasattr(matcher, "_byteids"):
+        if hasattr(matcher, "block_packed"):
+            packed = _PackedValues()
             while matcher.is_active():
-                found[matcher.id()] = matcher.value()
-                matcher.next()
-            return found
+                if not packed.add(matcher.block_ids(), matcher.block_packed()):
+                    break
+                matcher._next_block()
+            else:
+                return packed
+            found = {}  # a block of fixed-size values: read them one by one below
+            matcher = reader._terms.matcher(fieldname, raw, reader.schema[fieldname].format)
         while matcher.is_active():
-            if matcher._data is None:
-                matcher._read_data()
-            ids = matcher._data[0]
-            matcher._read_values()
-            found.update(
-                zip(ids if matcher._byteids else accumulate(ids), matcher._values, strict=True)
-            )
-            matcher._next_block()
+            found[matcher.id()] = matcher.value()
+            matcher.next()
         return found
 
     # ---- columns ------------------------------------------------------------------------
@@ -237,17 +235,46 @@ class SegmentView:
         return set(order[first:last]) if first < last else set()
 
 
+class _PackedValues(Mapping[int, bytes]):
+    """A term's posting values as its blocks hold them, sliced only when asked for: a phrase
+    needs the positions of the few documents holding every word, not of all of them."""
+
+    def __init__(self) -> None:
+        self.where: dict[int, int] = {}  # document → block number << 8 | place in the block
+        self.blocks: list[tuple[Any, bytes]] = []
+
+    def add(self, ids: list[int], packed: tuple[Any, bytes] | None) -> bool:
+        if packed is None or len(ids) > 256:
+            return False
+        base = len(self.blocks) << 8
+        self.where.update(zip(ids, range(base, base + len(ids)), strict=True))
+        self.blocks.append(packed)
+        return True
+
+    def __getitem__(self, docnum: int) -> bytes:
+        code = self.where[docnum]
+        offsets, joined = self.blocks[code >> 8]
+        place = code & 255
+        return joined[offsets[place] : offsets[place + 1]]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.where)
+
+    def __len__(self) -> int:
+        return len(self.where)
+
+    def keys(self) -> Any:
+        return self.where.keys()
+
+
 def _all_ids(matcher: Any) -> Iterable[int]:
     """The document numbers of a term's postings, a block at a time where we can."""
-    read_data = getattr(matcher, "_read_data", None)
-    if read_data is None or not hasattr(matcher, "_byteids"):
+    block_ids = getattr(matcher, "block_ids", None)
+    if block_ids is None:
         return list(matcher.all_ids())  # inlined postings (a ListMatcher) and anything else
     ids: list[int] = []
     while matcher.is_active():
-        if matcher._data is None:
-            read_data()
-        block = matcher._data[0]
-        ids.extend(block if matcher._byteids else accumulate(block))
+        ids.extend(block_ids())
         matcher._next_block()
     return ids
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from app.mime.facts import Facts
     from app.mime.summary import Address
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 PREVIEW_CHARS = 16 * 1024  # body text kept for snippets; a match further in shows the start
 
 # Stop words are kept: notmuch indexes every word, and "to be or not to be" is a phrase.
@@ -100,6 +100,34 @@ class MailCodec(W3Codec):  # type: ignore[misc]
     def __init__(self, blocklimit: int = 128, compression: int = 1, inlinelimit: int = 1) -> None:
         # zlib level 1: the same size as Whoosh's level 3 on mail postings, less time.
         super().__init__(blocklimit, compression, inlinelimit)
+
+    # Posting blocks as arrays and joined bytes (indexer.postings), not tuples of objects.
+
+    def per_document_writer(self, storage: Any, segment: Any) -> Any:
+        from indexer.postings import MailPerDocWriter
+
+        return MailPerDocWriter(self, storage, segment)
+
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> Any:
+        from indexer.postings import MailPostingsWriter
+
+        return MailPostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            byteids=byteids,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
+
+    def postings_reader(
+        self, dbfile: Any, terminfo: Any, format_: Any, term: Any = None, scorer: Any = None
+    ) -> Any:
+        if terminfo.is_inlined():
+            return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
+        from indexer.postings import MailLeafMatcher
+
+        offset, length = terminfo.extent()
+        return MailLeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
 
 
 def _text_field() -> TEXT:
