@@ -676,8 +676,15 @@ def test_auth_attrs_are_authenticated(pki: dict[str, Ident], work: Path, auth_at
     assert result.content == PLAINTEXT
     assert result.key_management == "rsa-oaep-sha256"
     assert result.algorithm == "aes-128-gcm"
-    # openssl feeds the authAttrs to GCM the same way (DER with the SET tag, RFC 5083)
-    assert oracle(work, blob, ident) == PLAINTEXT
+    # openssl feeds the authAttrs to GCM the same way (DER with the SET tag, RFC 5083) —
+    # since openssl/openssl#31695 (2026). Builds before it read authAttrs with the tags [2]/[3]
+    # copied from AuthenticatedData (openssl/openssl#26101) and cannot parse RFC 5083's [1]:
+    # with those, only our own checks below stand (content, algorithm, tamper detection).
+    try:
+        assert oracle(work, blob, ident) == PLAINTEXT
+    except RuntimeError as err:
+        if not (auth_attrs and "Field=mac" in str(err) and "wrong tag" in str(err)):
+            raise
     if auth_attrs:
         # change the content-type attribute value (pkcs7-data -> pkcs7-signedData OID)
         marker = bytes.fromhex("06092a864886f70d010701")
