@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from app.mime.facts import Facts
     from app.mime.summary import Address
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 PREVIEW_CHARS = 16 * 1024  # body text kept for snippets; a match further in shows the start
 
 # Stop words are kept: notmuch indexes every word, and "to be or not to be" is a phrase.
@@ -132,6 +132,14 @@ class MailCodec(W3Codec):  # type: ignore[misc]
         return MailLeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
 
 
+def _column_only(field: Any) -> Any:
+    """A date or size kept only as a sortable column, without Whoosh's trie terms: ranges
+    and newest-first are answered from the column (indexer.engine), and making the terms
+    cost a third of the indexing time (measured: 2.0 -> 1.25 ms per message)."""
+    field.indexed = False
+    return field
+
+
 def _text_field() -> TEXT:
     field = TEXT(analyzer=TEXT_ANALYZER, phrase=True)
     field.format = StemmedPositions(field_boost=field.format.field_boost)
@@ -156,8 +164,8 @@ SCHEMA = Schema(
     tag=KEYWORD(lowercase=True),  # encrypted signed unread flagged replied attachment malformed
     dkim=ID,
     sig=ID,  # valid invalid expired untrusted signer-mismatch unknown-key partial unchecked
-    date=DATETIME(sortable=True),
-    size=NUMERIC(int, bits=64, sortable=True),
+    date=_column_only(DATETIME(sortable=True)),
+    size=_column_only(NUMERIC(int, bits=64, sortable=True)),
     # What a hit shows without reading the message again.
     shown=STORED,
     # The start of the body text, zlib-compressed, for snippets: reading and parsing each hit's
