@@ -543,14 +543,15 @@ def build_all(args: argparse.Namespace, work: Path, maildir: Path, n: int) -> di
     figures["import"] = child("import", {"home": str(home), "maildir": str(maildir)})
     figures["import"]["disk_mb"] = du_mb(home) - du_mb(home / "index")
     say("  Mailproof index (MailIndex.update) …")
-    # as `mailproof index` does: Whoosh's writer in as many processes as there are cores (≤ 4)
+    # as `mailproof index` does: as many worker processes as there are cores (≤ 4)
     figures["index"] = child("index", {"home": str(home), "processes": args.processes})
     figures["index"]["disk_mb"] = du_mb(home / "index")
-    say("  plain Whoosh baseline …")
-    figures["whoosh"] = child(
-        "whoosh", {"directory": str(work / "whoosh"), "maildir": str(maildir)}
-    )
-    figures["whoosh"]["disk_mb"] = du_mb(work / "whoosh")
+    if not args.skip_whoosh:
+        say("  plain Whoosh baseline …")
+        figures["whoosh"] = child(
+            "whoosh", {"directory": str(work / "whoosh"), "maildir": str(maildir)}
+        )
+        figures["whoosh"]["disk_mb"] = du_mb(work / "whoosh")
     if not args.skip_notmuch:
         say("  notmuch new …")
         shutil.rmtree(work / "notmuch-db", ignore_errors=True)
@@ -797,6 +798,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20, help="warm in-process runs per query")
     parser.add_argument("--proc-runs", type=int, default=10, help="process runs per query")
     parser.add_argument("--skip-notmuch", action="store_true")
+    parser.add_argument("--skip-whoosh", action="store_true",
+                        help="no plain-Whoosh baseline (~7 min at 100k)")  # fmt: skip
     parser.add_argument("--skip-mu", action="store_true")
     parser.add_argument("--queries-only", action="store_true",
                         help="reuse the corpus, store and indexes of an earlier run")  # fmt: skip

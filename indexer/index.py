@@ -152,7 +152,8 @@ class MailIndex:
         self.private: PrivateIndex | None = None
         self._anchors: list[Any] | None = None
         self._searcher: Any = None
-        self._search_lock = threading.Lock()
+        self._spare: Any = None  # the searcher _open checked the index with, not yet used
+        self._search_lock = threading.RLock()  # searcher() may set a damaged index aside
 
     @property
     def library(self) -> Library:
@@ -197,8 +198,9 @@ class MailIndex:
                 if row is None or row[0] != str(SCHEMA_VERSION):
                     raise OutdatedIndex("the search index was made by another Mailproof version")
                 index = windex.open_dir(str(self.directory), indexname=INDEX_NAME)
-                with index.searcher() as searcher:
-                    searcher.doc_count()
+                searcher = index.searcher()  # opening every segment is the check...
+                searcher.doc_count()
+                self._spare = searcher  # ...and the first search uses it (~5 ms at 100k)
             elif create:
                 index = self._create()
             else:
@@ -223,10 +225,7 @@ class MailIndex:
     def _set_aside(self, reason: str) -> None:
         """Move a damaged index out of the way (kept for a bug report) and start afresh."""
         self._index = None
-        if self._searcher is not None:
-            with contextlib.suppress(Exception):
-                self._searcher.close()
-            self._searcher = None
+        self.close()
         if "another Mailproof version" in reason and self.directory.exists():
             shutil.rmtree(self.directory)
             self.notices.append(
@@ -277,8 +276,9 @@ class MailIndex:
     ) -> UpdateReport:
         """Bring the index in step with the store; only changed messages are read again.
 
-        ``processes`` > 1 lets Whoosh analyse in that many worker processes (forked: only
-        from a process without other threads, i.e. the CLI, not the window).
+        ``processes`` > 1 reads, parses and indexes batches of at least PARALLEL_FROM messages
+        in that many forked worker processes (only from a process without other threads,
+        i.e. the CLI, not the window); see ``_index_in_workers``.
         """
         report = UpdateReport()
         if rebuild:
@@ -306,7 +306,7 @@ class MailIndex:
         threads = self._threads(to_index)
         pending_removals = list(to_remove)
         parallel = processes > 1 and len(to_index) >= PARALLEL_FROM
-        batch = PARALLEL_BATCH if parallel else BATCH
+        batch = _batch_from_env() or (PARALLEL_BATCH if parallel else BATCH)
         with index.searcher() as searcher:
             fresh = searcher.doc_count_all() == 0  # nothing to replace: add, don't update
         for start in range(0, max(len(to_index), 1), batch):
@@ -583,6 +583,13 @@ class MailIndex:
         index = self._open(create=False)
         if index is None:
             index = self.open_or_rebuild()
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            with contextlib.suppress(Exception):
+                if spare.reader().generation() == index.latest_generation():
+                    return spare
+            with contextlib.suppress(Exception):
+                spare.close()
         try:
             return index.searcher()
         except Exception as err:
@@ -638,10 +645,11 @@ class MailIndex:
 
     def close(self) -> None:
         with self._search_lock:
-            if self._searcher is not None:
-                with contextlib.suppress(Exception):  # already closed by Whoosh is fine
-                    self._searcher.close()
-                self._searcher = None
+            for kept in (self._searcher, self._spare):
+                if kept is not None:
+                    with contextlib.suppress(Exception):  # already closed by Whoosh is fine
+                        kept.close()
+            self._searcher = self._spare = None
 
     def search(
         self,
@@ -771,6 +779,13 @@ class MailIndex:
                 return hit
         snippet, spans = make_snippet(body, terms)
         return replace(hit, snippet=snippet, highlights=spans, preview=b"")
+
+
+def _batch_from_env() -> int | None:
+    """``MAILPROOF_INDEX_BATCH``: documents per commit (smaller: less work lost to a crash,
+    slower indexing; the kill -9 test uses it to stop a rebuild between two commits)."""
+    text = os.environ.get("MAILPROOF_INDEX_BATCH", "")
+    return int(text) if text.isdigit() and int(text) > 0 else None
 
 
 def _place(text: str) -> tuple[str, str, str]:
