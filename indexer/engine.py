@@ -371,20 +371,19 @@ def _phrase(view: SegmentView, query: wq.Phrase, within: Docs | None) -> Docs:
         return set()
     schema = view.reader.schema
     field = schema[query.fieldname] if query.fieldname in schema else None  # noqa: SIM401 - no .get
-    if len(words) == 1 or field is None or not field.format.supports("positions"):
+    if (
+        len(words) == 1
+        or field is None
+        or query.slop != 1
+        or not field.format.supports("positions")
+    ):
         candidates: Docs | None = within
         for word in dict.fromkeys(words):
             holding = view.postings(query.fieldname, word)
             candidates = holding if candidates is None else candidates & holding
         if len(words) == 1 or not candidates:
             return set(candidates or ())
-        return _phrase_by_whoosh(view, query, candidates)
-    if query.slop != 1:
-        candidates = within
-        for word in dict.fromkeys(words):
-            holding = view.postings(query.fieldname, word)
-            candidates = holding if candidates is None else candidates & holding
-        return _phrase_by_whoosh(view, query, candidates) if candidates else set()
+        return _phrase_by_whoosh(view, query, candidates)  # a sloppy phrase: Whoosh's check
     # Each word's postings are read once, with their values; positions are decoded only
     # for the documents holding every word.
     values = {}

@@ -48,8 +48,6 @@ PARALLEL_FROM = 2000  # updates smaller than this are not worth starting process
 LOCK_WAIT_SECONDS = 20.0
 SNIPPET_CHARS = 160
 INDEX_NAME = "messages"
-_TOKENS = TOKEN_PATTERN
-_stem = stem_word
 
 
 class CorruptIndex(MailproofError):
@@ -383,7 +381,7 @@ class MailIndex:
         except BaseException:
             writer.cancel()
             raise
-        if not getattr(writer, "_committed_by_workers", False):
+        if not writer.is_closed:  # the workers' path has committed it already
             writer.commit()
 
     def _index_in_workers(
@@ -485,7 +483,6 @@ class MailIndex:
             writer._close_segment()
         writer._commit_toc(final)
         writer._finish()
-        writer._committed_by_workers = True
         return written
 
     def _threads(self, shas: Sequence[str]) -> dict[str, str]:
@@ -867,11 +864,11 @@ def make_snippet(body: str, words: set[str]) -> tuple[str, tuple[tuple[int, int]
     matches: list[tuple[int, int]] = []
     if words:
         stop = len(flat)
-        for found in _TOKENS.finditer(flat):
+        for found in TOKEN_PATTERN.finditer(flat):
             begin = found.start()
             if begin > stop:
                 break
-            if _stem(found.group().lower()) in words:
+            if stem_word(found.group().lower()) in words:
                 if not matches:
                     stop = begin + SNIPPET_CHARS
                 matches.append((begin, found.end()))
