@@ -9,6 +9,7 @@ import struct
 import sys
 import zlib
 from array import array
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,22 @@ TOKEN_PATTERN = RegexTokenizer().expression  # what TEXT_ANALYZER calls a word (
 stem_word = functools.lru_cache(maxsize=100_000)(porter_stem)
 
 
+_CHECKED: OrderedDict[int, tuple[Any, bool]] = OrderedDict()
+
+
+def _is_text_analyzer(analyzer: Any) -> bool:
+    """Whether ``analyzer`` is TEXT_ANALYZER — by value: a writer's schema is read back from the
+    index's table of contents, so its analyser is an equal copy, never the same object. The
+    answer is kept for the last few analysers (holding them, so an id is not reused)."""
+    known = _CHECKED.get(id(analyzer))
+    if known is None or known[0] is not analyzer:
+        known = (analyzer, analyzer == TEXT_ANALYZER)
+        _CHECKED[id(analyzer)] = known
+        while len(_CHECKED) > 8:
+            _CHECKED.popitem(last=False)
+    return known[1]
+
+
 class StemmedPositions(Positions):  # type: ignore[misc]
     """Whoosh's Positions format, made from the text in one pass.
 
@@ -43,7 +60,7 @@ class StemmedPositions(Positions):  # type: ignore[misc]
     """
 
     def word_values(self, value: Any, analyzer: Any, **kwargs: Any) -> Any:
-        if analyzer is not TEXT_ANALYZER or not isinstance(value, str):
+        if not isinstance(value, str) or not _is_text_analyzer(analyzer):
             yield from super().word_values(value, analyzer, **kwargs)
             return
         places: dict[str, list[int]] = {}

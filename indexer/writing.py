@@ -1,6 +1,10 @@
 """How Mailproof opens Whoosh writers: plain segment files, Mailproof's codec and a posting
 pool that spills to disk in chunks.
 
+Plain files (``compound=False``): Whoosh opens a compound segment by copying each of its parts
+into a BytesIO (measured: 100 ms and 200 MB for every `mailproof search` at 20k messages);
+plain files are read where they lie.
+
 Whoosh sorts a segment's postings in a pool; past ``limitmb`` it writes sorted runs to disk
 and merges them at the end, pickling and unpickling every posting one call at a time
 (measured: a third of the time of indexing 3,000 messages in one writer). Here a run is

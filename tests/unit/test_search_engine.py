@@ -333,3 +333,17 @@ def test_mailproofs_posting_blocks_hold_what_whooshs_hold(tmp_path: Path) -> Non
         assert items_a == items_b, (fieldname, text)
         long_lists += len(items_a) > 128
     assert long_lists > 5  # terms spanning several blocks were compared
+
+
+def test_the_one_pass_positions_are_used_by_a_schema_read_back_from_disk(tmp_path: Path) -> None:
+    """An index opened from disk has its schema from the table of contents: its analyser is an
+    equal copy of TEXT_ANALYZER, not the same object, and must still take the one-pass path."""
+    from whoosh.analysis import StandardAnalyzer
+
+    from indexer.schema import TEXT_ANALYZER, _is_text_analyzer
+
+    windex.create_in(str(tmp_path), SCHEMA, indexname="t")
+    stored = windex.open_dir(str(tmp_path), indexname="t").schema["body"].analyzer
+    assert stored is not TEXT_ANALYZER
+    assert _is_text_analyzer(stored) and _is_text_analyzer(TEXT_ANALYZER)
+    assert not _is_text_analyzer(StandardAnalyzer())
