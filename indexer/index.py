@@ -232,9 +232,12 @@ class MailIndex:
             )
             return
         if self.directory.exists():
-            aside = self.directory.with_name(f"{self.directory.name}.damaged-{int(time.time())}")
-            with contextlib.suppress(OSError):
-                shutil.rmtree(aside)
+            stamp = int(time.time())
+            aside = self.directory.with_name(f"{self.directory.name}.damaged-{stamp}")
+            number = 1
+            while aside.exists():  # an earlier damaged copy is kept too, not overwritten
+                number += 1
+                aside = self.directory.with_name(f"{self.directory.name}.damaged-{stamp}-{number}")
             os.replace(self.directory, aside)
             self.notices.append(
                 f"The search index was damaged ({reason}); it was moved to {aside} and is "
