@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +25,7 @@ from app.config import data_home
 from app.crypto import keys
 from app.delivery.locate import locate
 from app.errors import BadInput, MailproofError, MessageNotFound
+from app.guard import guarded, setup_logging
 from app.imap.account import DEFAULT_PORTS, Account
 from app.imap.account import delete as delete_account
 from app.imap.account import load as load_account
@@ -1168,55 +1168,18 @@ COMMANDS = {
 }
 
 
-def _setup_logging(debug: bool) -> None:
-    handlers: list[logging.Handler] = []
-    try:
-        home = data_home()
-        home.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(home / "mailproof.log", encoding="utf-8"))
-    except OSError:
-        pass
-    if debug:
-        handlers.append(logging.StreamHandler(sys.stderr))
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=handlers or [logging.NullHandler()],
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _setup_logging(args.debug)
+    setup_logging(args.debug)
     secrets.set_master_password_source(_ask_master_password)
-    try:
+
+    def run() -> int:
         if args.command in (None, "open", "screenshot"):
             return _window(args)
-        return COMMANDS[args.command](args, sys.stdout)
-    except MailproofError as err:
-        log.info("error: %s", err, exc_info=True)
-        print(f"mailproof: error: {err}", file=sys.stderr)
-        return err.exit_code
-    except KeyboardInterrupt:
-        print("mailproof: interrupted; nothing half-written was kept", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
-    except MemoryError:
-        print("mailproof: error: out of memory", file=sys.stderr)
-        return EXIT_ENVIRONMENT
-    except Exception as err:  # noqa: BLE001 - the last guard: never a traceback for users
-        log.error("internal error", exc_info=True)
-        if args.debug:
-            traceback.print_exc()
-        where = Path(data_home()) / "mailproof.log"
-        print(
-            f"mailproof: internal error: {type(err).__name__}: {err} (details in {where})",
-            file=sys.stderr,
-        )
-        return EXIT_ENVIRONMENT
+        return int(COMMANDS[args.command](args, sys.stdout))
+
+    return guarded(run, debug=args.debug)
 
 
 if __name__ == "__main__":

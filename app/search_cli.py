@@ -193,8 +193,9 @@ COMMANDS = {"search": cmd_search, "count": cmd_count, "index": cmd_index}
 
 
 def fast_main(argv: list[str]) -> int:
-    """``mailproof search|count …`` without loading the rest of the CLI."""
-    from app.errors import MailproofError
+    """``mailproof search|count …`` without loading the rest of the CLI; the same last guard
+    (``app.guard``), whose log file is opened only when there is something to write."""
+    from app.guard import guarded
 
     parser = argparse.ArgumentParser(prog="mailproof")
     parser.add_argument("--debug", action="store_true")
@@ -205,17 +206,4 @@ def fast_main(argv: list[str]) -> int:
     count.add_argument("query", nargs="+")
     count.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    try:
-        return int(COMMANDS[args.command](args, sys.stdout))
-    except MailproofError as err:
-        print(f"mailproof: error: {err}", file=sys.stderr)
-        return err.exit_code
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return EXIT_OK
-    except Exception as err:  # noqa: BLE001 - the last guard: never a traceback for users
-        if args.debug:
-            raise
-        print(f"mailproof: internal error: {type(err).__name__}: {err}", file=sys.stderr)
-        return 3
+    return guarded(lambda: int(COMMANDS[args.command](args, sys.stdout)), debug=args.debug)

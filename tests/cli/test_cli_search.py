@@ -112,6 +112,15 @@ def test_syntax_errors_are_one_clear_line_with_a_position(cli, archive) -> None:
         assert "position" in error_lines(result)[0]
 
 
+def test_the_light_search_path_logs_errors_like_every_command(cli, tmp_path: Path) -> None:
+    """`mailproof search` skips the full CLI at start but not its last guard: the error is
+    one line on stderr, and the details go to mailproof.log as for any other command."""
+    result = cli("search", "(a OR")
+    assert result.returncode == 2 and b"Traceback" not in result.stderr
+    log = (tmp_path / "mailproof-home" / "mailproof.log").read_text(encoding="utf-8")
+    assert "error: OR has nothing after it" in log
+
+
 def test_new_and_removed_mail_updates_the_index_incrementally(cli, archive, tmp_path) -> None:
     made, root = archive
     extra = Made(999, SENDERS[0], 6, 15, "zeppelin", False, True, ("INBOX",))
