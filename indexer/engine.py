@@ -132,16 +132,12 @@ class SegmentView:
         cached = _CACHE.get(key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
-        reader = self.reader
-        if fieldname not in reader.schema:
-            return frozenset()
         try:
-            raw = reader._text_to_bytes(fieldname, text)
-            if (fieldname, raw) not in reader:
-                return frozenset()
-            matcher = reader._terms.matcher(fieldname, raw, reader.schema[fieldname].format)
+            matcher = self._matcher(fieldname, text)
         except AttributeError:  # not a segment reader of the layout we know: ask Whoosh
-            return frozenset(reader.postings(fieldname, text).all_ids())
+            return frozenset(self.reader.postings(fieldname, text).all_ids())
+        if matcher is None:
+            return frozenset()
         found = frozenset(_all_ids(matcher))
         _CACHE.put(key, found, len(found))
         return found
@@ -164,15 +160,21 @@ class SegmentView:
             _CACHE.put(key, cached, 3 * len(cached))
         return cached  # type: ignore[no-any-return]
 
-    def _values(self, fieldname: str, text: str) -> Mapping[int, bytes]:
+    def _matcher(self, fieldname: str, text: Any) -> Any:
+        """The term's raw postings (deleted documents included), or None when it has none."""
         reader = self.reader
-        found: dict[int, bytes] = {}
         if fieldname not in reader.schema:
-            return found
+            return None
         raw = reader._text_to_bytes(fieldname, text)
         if (fieldname, raw) not in reader:
+            return None
+        return reader._terms.matcher(fieldname, raw, reader.schema[fieldname].format)
+
+    def _values(self, fieldname: str, text: str) -> Mapping[int, bytes]:
+        found: dict[int, bytes] = {}
+        matcher = self._matcher(fieldname, text)
+        if matcher is None:
             return found
-        matcher = reader._terms.matcher(fieldname, raw, reader.schema[fieldname].format)
         if hasattr(matcher, "block_packed"):
             packed = _PackedValues()
             while matcher.is_active():
@@ -181,8 +183,7 @@ class SegmentView:
                 matcher._next_block()
             else:
                 return packed
-            found = {}  # a block of fixed-size values: read them one by one below
-            matcher = reader._terms.matcher(fieldname, raw, reader.schema[fieldname].format)
+            matcher = self._matcher(fieldname, text)  # fixed-size values: one by one below
         while matcher.is_active():
             found[matcher.id()] = matcher.value()
             matcher.next()

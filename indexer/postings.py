@@ -24,13 +24,13 @@ from whoosh.codec.whoosh3 import W3LeafMatcher, W3PerDocWriter, W3PostingsWriter
 _SWAP = sys.byteorder == "big"
 
 
-def _bytes(numbers: array) -> bytes:  # type: ignore[type-arg]
+def to_le_bytes(numbers: array) -> bytes:  # type: ignore[type-arg]
     if _SWAP:  # pragma: no cover - little-endian machines
         numbers.byteswap()
     return numbers.tobytes()
 
 
-def _array(code: str, raw: bytes) -> array:  # type: ignore[type-arg]
+def from_le_bytes(code: str, raw: bytes) -> array:  # type: ignore[type-arg]
     numbers = array(code)
     numbers.frombytes(raw)
     if _SWAP:  # pragma: no cover
@@ -43,14 +43,14 @@ class MailPostingsWriter(W3PostingsWriter):  # type: ignore[misc]
         ids = self._ids
         if self._byteids:  # term vectors: Whoosh's own layout
             return tuple(ids)
-        return _bytes(array("I", map(operator.sub, ids, [0, *ids[:-1]])))
+        return to_le_bytes(array("I", map(operator.sub, ids, [0, *ids[:-1]])))
 
     def _mini_weights(self) -> Any:
         weights = self._weights
         first = weights[0]
         if all(w == first for w in weights):
             return None if first == 1.0 else first
-        return _bytes(array("f", weights))
+        return to_le_bytes(array("f", weights))
 
     def _mini_values(self) -> Any:
         fixedsize = self._format.fixed_value_size()
@@ -58,7 +58,7 @@ class MailPostingsWriter(W3PostingsWriter):  # type: ignore[misc]
         if fixedsize is not None and fixedsize >= 0:
             return super()._mini_values()
         offsets = array("I", accumulate(map(len, values), initial=0))
-        return (_bytes(offsets), b"".join(values))
+        return (to_le_bytes(offsets), b"".join(values))
 
 
 class MailLeafMatcher(W3LeafMatcher):  # type: ignore[misc]
@@ -66,7 +66,7 @@ class MailLeafMatcher(W3LeafMatcher):  # type: ignore[misc]
         if self._data is None:
             self._read_data()
         raw = self._data[0]
-        self._ids = raw if self._byteids else list(accumulate(_array("I", raw)))
+        self._ids = raw if self._byteids else list(accumulate(from_le_bytes("I", raw)))
 
     def block_ids(self) -> list[int]:
         """Every document number of the current block (the engine reads blocks whole)."""
@@ -84,17 +84,14 @@ class MailLeafMatcher(W3LeafMatcher):  # type: ignore[misc]
         elif isinstance(weights, float):
             self._weights = array("f", [weights]) * count
         else:
-            self._weights = _array("f", weights)
+            self._weights = from_le_bytes("f", weights)
 
     def _read_values(self) -> None:
-        if self._data is None:
-            self._read_data()
-        fixedsize = self._fixedsize
-        if fixedsize is not None and fixedsize >= 0:
+        packed = self.block_packed()
+        if packed is None:  # fixed-size values: Whoosh's own layout
             super()._read_values()
             return
-        packed, joined = self._data[2]
-        offsets = _array("I", packed)
+        offsets, joined = packed
         self._values = [joined[a:b] for a, b in zip(offsets, offsets[1:], strict=False)]
 
     def block_values(self) -> list[Any]:
@@ -110,7 +107,7 @@ class MailLeafMatcher(W3LeafMatcher):  # type: ignore[misc]
         if fixedsize is not None and fixedsize >= 0:
             return None
         packed, joined = self._data[2]
-        return _array("I", packed), joined
+        return from_le_bytes("I", packed), joined
 
 
 class MailPerDocWriter(W3PerDocWriter):  # type: ignore[misc]

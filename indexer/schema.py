@@ -6,7 +6,6 @@ import functools
 import json
 import re
 import struct
-import sys
 import zlib
 from array import array
 from collections import OrderedDict
@@ -19,6 +18,14 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Positions
 from whoosh.lang.porter import stem as porter_stem
+
+from indexer.postings import (
+    MailLeafMatcher,
+    MailPerDocWriter,
+    MailPostingsWriter,
+    from_le_bytes,
+    to_le_bytes,
+)
 
 if TYPE_CHECKING:
     from app.mime.facts import Facts
@@ -81,17 +88,11 @@ class StemmedPositions(Positions):  # type: ignore[misc]
 
     def encode(self, poslist: list[int]) -> bytes:
         code = "H" if not poslist or poslist[-1] < 65536 else "I"
-        numbers = array(code, poslist)
-        if sys.byteorder == "big":  # pragma: no cover - stored little-endian everywhere
-            numbers.byteswap()
-        return struct.pack("!I", len(poslist)) + code.encode() + numbers.tobytes()
+        numbers = to_le_bytes(array(code, poslist))
+        return struct.pack("!I", len(poslist)) + code.encode() + numbers
 
     def decode_positions(self, valuestring: bytes) -> list[int]:
-        numbers = array(chr(valuestring[4]))
-        numbers.frombytes(valuestring[5:])
-        if sys.byteorder == "big":  # pragma: no cover
-            numbers.byteswap()
-        return numbers.tolist()
+        return from_le_bytes(chr(valuestring[4]), valuestring[5:]).tolist()
 
     def decode_position_boosts(self, valuestring: bytes) -> list[tuple[int, int]]:
         return [(position, 1) for position in self.decode_positions(valuestring)]
@@ -123,13 +124,9 @@ class MailCodec(W3Codec):  # type: ignore[misc]
     # Posting blocks as arrays and joined bytes (indexer.postings), not tuples of objects.
 
     def per_document_writer(self, storage: Any, segment: Any) -> Any:
-        from indexer.postings import MailPerDocWriter
-
         return MailPerDocWriter(self, storage, segment)
 
     def postings_writer(self, dbfile: Any, byteids: bool = False) -> Any:
-        from indexer.postings import MailPostingsWriter
-
         return MailPostingsWriter(
             dbfile,
             blocklimit=self._blocklimit,
@@ -143,8 +140,6 @@ class MailCodec(W3Codec):  # type: ignore[misc]
     ) -> Any:
         if terminfo.is_inlined():
             return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
-        from indexer.postings import MailLeafMatcher
-
         offset, length = terminfo.extent()
         return MailLeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
 
