@@ -196,49 +196,172 @@ DEVICE = Person("Holter Export Service", "holter-export@devices.clinic.example")
 WARD_LIST = Person("Station 7B", "station-7b@lists.clinic.example")
 RESIDENTS_LIST = Person("Assistenzärztinnen und -ärzte Innere", "residents@lists.clinic.example")
 SIG_DASHES = "-- "  # the signature delimiter (dash, dash, space)
-ME_SIG = SIG_DASHES + """
+ME_SIG = (
+    SIG_DASHES
+    + """
 Dr. med. Lena Hartmann
 Oberärztin, Klinik für Innere Medizin und Kardiologie
 St.-Aurelia-Klinikum · Parkallee 12 · 10999 Berlin
 Tel. +49 30 5550 1234 · Fax +49 30 5550 1299"""
-ME_SIG_EN = SIG_DASHES + """
+)
+ME_SIG_EN = (
+    SIG_DASHES
+    + """
 Dr Lena Hartmann, MD
 Consultant, Dept. of Internal Medicine and Cardiology
 St. Aurelia Hospital, Berlin
 +49 30 5550 1234"""
+)
 
-OLSEN_SIG = SIG_DASHES + """
+OLSEN_SIG = (
+    SIG_DASHES
+    + """
 Dr. med. Marta Olsen
 General Practitioner, Lindenhof Practice
 Lindenhofstr. 4, 10997 Berlin · Tel. +49 30 5550 8870"""
+)
 
 STAFF_FIRST = [
-    "Anna", "Ben", "Carla", "Deniz", "Emil", "Frieda", "Gökhan", "Hannah", "Ilja", "Jana",
-    "Kai", "Lotta", "Malte", "Nadia", "Ole", "Paula", "Quentin", "Rania", "Sören", "Tara",
-    "Uwe", "Vera", "Wiktor", "Xenia", "Yasemin", "Zoe", "Milena", "Henrike", "Jonte", "Amira",
+    "Anna",
+    "Ben",
+    "Carla",
+    "Deniz",
+    "Emil",
+    "Frieda",
+    "Gökhan",
+    "Hannah",
+    "Ilja",
+    "Jana",
+    "Kai",
+    "Lotta",
+    "Malte",
+    "Nadia",
+    "Ole",
+    "Paula",
+    "Quentin",
+    "Rania",
+    "Sören",
+    "Tara",
+    "Uwe",
+    "Vera",
+    "Wiktor",
+    "Xenia",
+    "Yasemin",
+    "Zoe",
+    "Milena",
+    "Henrike",
+    "Jonte",
+    "Amira",
 ]
 STAFF_LAST = [
-    "Albrecht", "Bauer", "Claßen", "Dietz", "Ebert", "Fuchs", "Günther", "Haas", "Iwanowa",
-    "Jahn", "Kühn", "Lorenz", "Marx", "Nagel", "Otto", "Peters", "Quast", "Roth", "Schäfer",
-    "Thiel", "Unger", "Voigt", "Winkler", "Yıldız", "Zimmer", "Brückner", "Seidel", "Hahn",
-    "Lang", "Franke",
+    "Albrecht",
+    "Bauer",
+    "Claßen",
+    "Dietz",
+    "Ebert",
+    "Fuchs",
+    "Günther",
+    "Haas",
+    "Iwanowa",
+    "Jahn",
+    "Kühn",
+    "Lorenz",
+    "Marx",
+    "Nagel",
+    "Otto",
+    "Peters",
+    "Quast",
+    "Roth",
+    "Schäfer",
+    "Thiel",
+    "Unger",
+    "Voigt",
+    "Winkler",
+    "Yıldız",
+    "Zimmer",
+    "Brückner",
+    "Seidel",
+    "Hahn",
+    "Lang",
+    "Franke",
 ]
 PATIENT_FIRST = [
-    "Henrik", "Renate", "Aylin", "Marek", "Greta", "Ingrid", "Yusuf", "Helga", "Dragan",
-    "Nele", "Konstantin", "Wiebke", "Emre", "Ludmila", "Bernd", "Sevgi", "Jonas", "Irmgard",
-    "Piotr", "Gisela", "Rüdiger", "Małgorzata", "Björn", "Leyla",
+    "Henrik",
+    "Renate",
+    "Aylin",
+    "Marek",
+    "Greta",
+    "Ingrid",
+    "Yusuf",
+    "Helga",
+    "Dragan",
+    "Nele",
+    "Konstantin",
+    "Wiebke",
+    "Emre",
+    "Ludmila",
+    "Bernd",
+    "Sevgi",
+    "Jonas",
+    "Irmgard",
+    "Piotr",
+    "Gisela",
+    "Rüdiger",
+    "Małgorzata",
+    "Björn",
+    "Leyla",
 ]
 PATIENT_LAST = [
-    "Keller", "Müller", "Jäger", "Öztürk", "Grabowski", "Schröder", "Kowalczyk", "Weißenborn",
-    "Hoffmann", "Dąbrowski", "Lindner", "Yılmaz", "Böhm", "Krüger", "Pawlak", "Vössing",
-    "Scholl", "Rahimi", "Fährmann", "Ziegler",
+    "Keller",
+    "Müller",
+    "Jäger",
+    "Öztürk",
+    "Grabowski",
+    "Schröder",
+    "Kowalczyk",
+    "Weißenborn",
+    "Hoffmann",
+    "Dąbrowski",
+    "Lindner",
+    "Yılmaz",
+    "Böhm",
+    "Krüger",
+    "Pawlak",
+    "Vössing",
+    "Scholl",
+    "Rahimi",
+    "Fährmann",
+    "Ziegler",
 ]
 
-_TRANSLIT = str.maketrans({
-    "ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue",
-    "ł": "l", "Ł": "L", "ą": "a", "ę": "e", "ś": "s", "ż": "z", "ź": "z", "ć": "c", "ń": "n",
-    "ó": "o", "ı": "i", "é": "e", "è": "e", "à": "a", "ç": "c", "ğ": "g", "ş": "s",
-})
+_TRANSLIT = str.maketrans(
+    {
+        "ä": "ae",
+        "ö": "oe",
+        "ü": "ue",
+        "ß": "ss",
+        "Ä": "Ae",
+        "Ö": "Oe",
+        "Ü": "Ue",
+        "ł": "l",
+        "Ł": "L",
+        "ą": "a",
+        "ę": "e",
+        "ś": "s",
+        "ż": "z",
+        "ź": "z",
+        "ć": "c",
+        "ń": "n",
+        "ó": "o",
+        "ı": "i",
+        "é": "e",
+        "è": "e",
+        "à": "a",
+        "ç": "c",
+        "ğ": "g",
+        "ş": "s",
+    }
+)
 
 
 def ascii_name(text: str) -> str:
@@ -270,9 +393,11 @@ def txt(source: str) -> str:
         lines = para.split("\n")
         if lines[0].startswith("|"):
             out.append("\n".join(line[2:] if line.startswith("| ") else line[1:] for line in lines))
-        elif (all(_LIST_LINE.match(line) for line in lines)
-              or any(re.search(r"\S {2,}\S", line) for line in lines)
-              or all(len(line.strip()) < 48 for line in lines)):
+        elif (
+            all(_LIST_LINE.match(line) for line in lines)
+            or any(re.search(r"\S {2,}\S", line) for line in lines)
+            or all(len(line.strip()) < 48 for line in lines)
+        ):
             out.append("\n".join(line.strip() for line in lines))  # list, table, signature
         else:
             joined = ""
@@ -295,8 +420,9 @@ def quote(text: str) -> str:
         lines = lines[: lines.index("-- ")]
     while lines and not lines[-1].strip():
         lines.pop()
-    return "\n".join(">" + ("" if not line or line.startswith(">") else " ") + line
-                     for line in lines)
+    return "\n".join(
+        ">" + ("" if not line or line.startswith(">") else " ") + line for line in lines
+    )
 
 
 def attribution(lang: str, when: datetime, who: Person) -> str:
@@ -317,9 +443,9 @@ def attribution(lang: str, when: datetime, who: Person) -> str:
 
 def html_page(body: str, *, head: str = "", title: str = "") -> str:
     return (
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title>{head}</head>\n"
-        f"<body style=\"font-family:Arial,Helvetica,sans-serif;font-size:14px\">\n{body}\n"
+        f'<body style="font-family:Arial,Helvetica,sans-serif;font-size:14px">\n{body}\n'
         "</body></html>\n"
     )
 
@@ -337,7 +463,7 @@ def html_from_text(text: str) -> str:
             blocks.append(f"<ul>{items}</ul>")
         elif lines[0] == "-- ":
             sig = "<br>".join(escape(li) for li in lines[1:])
-            blocks.append(f"<p style=\"color:#666;font-size:12px\">{sig}</p>")
+            blocks.append(f'<p style="color:#666;font-size:12px">{sig}</p>')
         else:
             blocks.append("<p>" + "<br>\n".join(escape(li) for li in lines) + "</p>")
     return "\n".join(blocks)
@@ -349,7 +475,7 @@ def html_from_text(text: str) -> str:
 def _stored_deflate(data: bytes) -> bytes:
     """A zlib stream made of stored (uncompressed) blocks: identical on every zlib build."""
     out = bytearray(b"\x78\x01")
-    chunks = [data[i:i + 65535] for i in range(0, len(data), 65535)] or [b""]
+    chunks = [data[i : i + 65535] for i in range(0, len(data), 65535)] or [b""]
     for i, chunk in enumerate(chunks):
         out.append(1 if i == len(chunks) - 1 else 0)
         out += struct.pack("<HH", len(chunk), len(chunk) ^ 0xFFFF)
@@ -363,7 +489,7 @@ def png(width: int, height: int, pixels: bytes, *, colour: bool = False) -> byte
     bpp = 3 if colour else 1
     assert len(pixels) == width * height * bpp
     rows = b"".join(
-        b"\x00" + pixels[y * width * bpp:(y + 1) * width * bpp] for y in range(height)
+        b"\x00" + pixels[y * width * bpp : (y + 1) * width * bpp] for y in range(height)
     )
 
     def chunk(kind: bytes, payload: bytes) -> bytes:
@@ -371,8 +497,12 @@ def png(width: int, height: int, pixels: bytes, *, colour: bool = False) -> byte
         return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2 if colour else 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-            + chunk(b"IDAT", _stored_deflate(rows)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", _stored_deflate(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def ecg_png(rng: random.Random, width: int = 180, height: int = 48) -> bytes:
@@ -445,7 +575,10 @@ def pdf(title: str, lines: Sequence[str], when: datetime) -> bytes:
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
         b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-        b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + bytes(content)
+        b"<< /Length "
+        + str(len(content)).encode()
+        + b" >>\nstream\n"
+        + bytes(content)
         + b"endstream",
         b"<< /Title " + _pdf_string(title) + b" /Producer (Mailproof demo generator) "
         b"/CreationDate (" + stamp.encode() + b") >>",
@@ -459,15 +592,18 @@ def pdf(title: str, lines: Sequence[str], when: datetime) -> bytes:
     out += f"xref\n0 {len(objects) + 1}\n".encode() + b"0000000000 65535 f \n"
     for off in offsets:
         out += f"{off:010d} 00000 n \n".encode()
-    out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info 6 0 R >>\n"
-            f"startxref\n{xref}\n%%EOF\n").encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info 6 0 R >>\n"
+        f"startxref\n{xref}\n%%EOF\n"
+    ).encode()
     return bytes(out)
 
 
 def docx(paragraphs: Sequence[str]) -> bytes:
     """A minimal but valid WordprocessingML (.docx) package, stored (uncompressed)."""
-    body = "".join(f"<w:p><w:r><w:t xml:space=\"preserve\">{escape(p)}</w:t></w:r></w:p>"
-                   for p in paragraphs)
+    body = "".join(
+        f'<w:p><w:r><w:t xml:space="preserve">{escape(p)}</w:t></w:r></w:p>' for p in paragraphs
+    )
     files = {
         "[Content_Types].xml": (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -511,22 +647,42 @@ def _ics_fold(line: str) -> str:
     return "\r\n ".join(out)
 
 
-def ics(uid: str, summary: str, start: datetime, minutes: int, location: str,
-        organizer: Person, attendees: Sequence[Person], stamp: datetime,
-        description: str = "") -> bytes:
+def ics(
+    uid: str,
+    summary: str,
+    start: datetime,
+    minutes: int,
+    location: str,
+    organizer: Person,
+    attendees: Sequence[Person],
+    stamp: datetime,
+    description: str = "",
+) -> bytes:
     """An iCalendar REQUEST (RFC 5545, CRLF line ends, UTC times, folded lines)."""
+
     def utc(moment: datetime) -> str:
         return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
     lines = [
-        "BEGIN:VCALENDAR", "PRODID:-//St. Aurelia//Mailproof demo//EN", "VERSION:2.0",
-        "CALSCALE:GREGORIAN", "METHOD:REQUEST", "BEGIN:VEVENT", f"UID:{uid}",
-        f"DTSTAMP:{utc(stamp)}", f"DTSTART:{utc(start)}",
-        f"DTEND:{utc(start + timedelta(minutes=minutes))}", f"SUMMARY:{summary}",
-        f"LOCATION:{location}", f"ORGANIZER;CN=\"{organizer.name}\":mailto:{organizer.addr}",
+        "BEGIN:VCALENDAR",
+        "PRODID:-//St. Aurelia//Mailproof demo//EN",
+        "VERSION:2.0",
+        "CALSCALE:GREGORIAN",
+        "METHOD:REQUEST",
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        f"DTSTAMP:{utc(stamp)}",
+        f"DTSTART:{utc(start)}",
+        f"DTEND:{utc(start + timedelta(minutes=minutes))}",
+        f"SUMMARY:{summary}",
+        f"LOCATION:{location}",
+        f'ORGANIZER;CN="{organizer.name}":mailto:{organizer.addr}',
     ]
-    lines += [f"ATTENDEE;CN=\"{a.name}\";ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;"
-              f"RSVP=TRUE:mailto:{a.addr}" for a in attendees]
+    lines += [
+        f'ATTENDEE;CN="{a.name}";ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;'
+        f"RSVP=TRUE:mailto:{a.addr}"
+        for a in attendees
+    ]
     if description:
         lines.append("DESCRIPTION:" + description.replace("\n", "\\n").replace(",", "\\,"))
     lines += ["STATUS:CONFIRMED", "SEQUENCE:0", "END:VEVENT", "END:VCALENDAR"]
@@ -548,8 +704,7 @@ def att_pdf(filename: str, title: str, lines: Sequence[str], when: datetime) -> 
     return Att(pdf(title, lines, when), "application/pdf", filename)
 
 
-def att_csv(filename: str, text: str, charset: str = "utf-8", cte: str = "quoted-printable"
-            ) -> Att:
+def att_csv(filename: str, text: str, charset: str = "utf-8", cte: str = "quoted-printable") -> Att:
     return Att(text, "text/csv", filename, charset=charset, cte=cte)
 
 
@@ -558,8 +713,11 @@ def att_ics(filename: str, data: bytes) -> Att:
 
 
 def att_docx(filename: str, paragraphs: Sequence[str], *, octet: bool = False) -> Att:
-    ctype = ("application/octet-stream" if octet else
-             "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    ctype = (
+        "application/octet-stream"
+        if octet
+        else "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
     return Att(docx(paragraphs), ctype, filename)
 
 
@@ -567,8 +725,9 @@ def att_png(filename: str, data: bytes) -> Att:
     return Att(data, "image/png", filename)
 
 
-def att_text(filename: str, text: str, charset: str = "utf-8", cte: str = "quoted-printable"
-             ) -> Att:
+def att_text(
+    filename: str, text: str, charset: str = "utf-8", cte: str = "quoted-printable"
+) -> Att:
     return Att(text, "text/plain", filename, charset=charset, cte=cte)
 
 
@@ -623,8 +782,16 @@ class Archive:
                 return mid
 
     # -- headers ---------------------------------------------------------------------
-    def _trace(self, msg: EmailMessage, sender: Person, rcpt: str, when: datetime,
-               delivered: datetime, *, spam: bool = False) -> None:
+    def _trace(
+        self,
+        msg: EmailMessage,
+        sender: Person,
+        rcpt: str,
+        when: datetime,
+        delivered: datetime,
+        *,
+        spam: bool = False,
+    ) -> None:
         local = in_zone(delivered, "eu")
         lmtp = email.utils.format_datetime(local + timedelta(seconds=1))
         edge = email.utils.format_datetime(local)
@@ -632,32 +799,50 @@ class Archive:
         lid = self.token(16, "abcdefghijklmnopqrstuvwxyz0123456789")
         set_text(msg, "Return-Path", f"<{sender.addr}>")
         set_text(msg, "Delivered-To", ME.addr)
-        set_text(msg, "Received",
-                 f"from mx1.clinic.example (mx1.clinic.example [192.0.2.25]) by "
-                 f"mail.clinic.example (Dovecot) with LMTP id {lid} for <{ME.addr}>; {lmtp}")
+        set_text(
+            msg,
+            "Received",
+            f"from mx1.clinic.example (mx1.clinic.example [192.0.2.25]) by "
+            f"mail.clinic.example (Dovecot) with LMTP id {lid} for <{ME.addr}>; {lmtp}",
+        )
         if sender.domain.endswith("clinic.example"):
-            set_text(msg, "Received",
-                     f"from groupware.clinic.example (groupware.clinic.example [192.0.2.40]) "
-                     f"by mx1.clinic.example (Postfix) with ESMTPS id {qid} for <{rcpt}>; {edge}")
+            set_text(
+                msg,
+                "Received",
+                f"from groupware.clinic.example (groupware.clinic.example [192.0.2.40]) "
+                f"by mx1.clinic.example (Postfix) with ESMTPS id {qid} for <{rcpt}>; {edge}",
+            )
             return
         octet = self.rng.randint(2, 250)
         net = self.rng.choice(["198.51.100", "203.0.113"])
         host = f"mail{self.rng.randint(1, 4)}.{sender.domain}"
-        set_text(msg, "Received",
-                 f"from {host} ({host} [{net}.{octet}]) by mx1.clinic.example "
-                 f"(Postfix) with ESMTPS id {qid} for <{rcpt}>; {edge}")
+        set_text(
+            msg,
+            "Received",
+            f"from {host} ({host} [{net}.{octet}]) by mx1.clinic.example "
+            f"(Postfix) with ESMTPS id {qid} for <{rcpt}>; {edge}",
+        )
         if spam:
-            set_text(msg, "Authentication-Results",
-                     f"mx1.clinic.example; spf=softfail smtp.mailfrom={sender.domain}; "
-                     f"dkim=none; dmarc=fail header.from={sender.domain}")
+            set_text(
+                msg,
+                "Authentication-Results",
+                f"mx1.clinic.example; spf=softfail smtp.mailfrom={sender.domain}; "
+                f"dkim=none; dmarc=fail header.from={sender.domain}",
+            )
             set_text(msg, "X-Spam-Flag", "YES")
-            set_text(msg, "X-Spam-Status",
-                     f"Yes, score={self.rng.randint(72, 190) / 10:.1f} "
-                     "required=5.0 tests=BAYES_99,HTML_MESSAGE,URIBL_BLACK")
+            set_text(
+                msg,
+                "X-Spam-Status",
+                f"Yes, score={self.rng.randint(72, 190) / 10:.1f} "
+                "required=5.0 tests=BAYES_99,HTML_MESSAGE,URIBL_BLACK",
+            )
         else:
-            set_text(msg, "Authentication-Results",
-                     f"mx1.clinic.example; spf=pass smtp.mailfrom={sender.domain}; "
-                     f"dkim=pass header.d={sender.domain}; dmarc=pass header.from={sender.domain}")
+            set_text(
+                msg,
+                "Authentication-Results",
+                f"mx1.clinic.example; spf=pass smtp.mailfrom={sender.domain}; "
+                f"dkim=pass header.d={sender.domain}; dmarc=pass header.from={sender.domain}",
+            )
 
     # -- the builder -------------------------------------------------------------------
     def mail(
@@ -700,7 +885,7 @@ class Archive:
         msg = EmailMessage(policy=POLICY)
         delivered = when + timedelta(seconds=self.rng.randint(3, 95))
         recipients = [to] if isinstance(to, Group) else list(to)
-        rcpt = (list_info[1] if list_info else ME.addr)
+        rcpt = list_info[1] if list_info else ME.addr
         if sender != ME:
             self._trace(msg, sender, rcpt, when, delivered, spam=spam)
         msg["Date"] = email.utils.format_datetime(when)
@@ -728,8 +913,11 @@ class Archive:
             local, dom = addr.split("@")
             set_text(msg, "List-Id", f"{name} <{local}.{dom}>")
             set_text(msg, "List-Post", f"<mailto:{addr}>")
-            set_text(msg, "List-Unsubscribe", f"<mailto:{local}-leave@{dom}>, "
-                     f"<https://{dom}/mailman/options/{local}>")
+            set_text(
+                msg,
+                "List-Unsubscribe",
+                f"<mailto:{local}-leave@{dom}>, <https://{dom}/mailman/options/{local}>",
+            )
             set_text(msg, "List-Archive", f"<https://{dom}/archives/{local}/>")
             set_text(msg, "Precedence", "list")
         for name, value in headers:
@@ -744,34 +932,70 @@ class Archive:
         if text is not None:
             msg.set_content(text, charset=charset, cte=_cte_for(text, charset, cte))
             if html is not None:
-                msg.add_alternative(html, subtype="html", charset="utf-8",
-                                    cte=_cte_for(html, "utf-8", "quoted-printable"))
+                msg.add_alternative(
+                    html,
+                    subtype="html",
+                    charset="utf-8",
+                    cte=_cte_for(html, "utf-8", "quoted-printable"),
+                )
         elif html is not None:
-            msg.set_content(html, subtype="html", charset="utf-8",
-                            cte=_cte_for(html, "utf-8", "quoted-printable"))
+            msg.set_content(
+                html,
+                subtype="html",
+                charset="utf-8",
+                cte=_cte_for(html, "utf-8", "quoted-printable"),
+            )
         if related:
             html_part = msg if text is None else msg.get_payload()[-1]
             for rel in related:
                 maintype, subtype = rel.ctype.split("/")
-                html_part.add_related(rel.data, maintype, subtype, cid=f"<{rel.params['cid']}>",
-                                      filename=rel.filename, disposition="inline")
+                html_part.add_related(
+                    rel.data,
+                    maintype,
+                    subtype,
+                    cid=f"<{rel.params['cid']}>",
+                    filename=rel.filename,
+                    disposition="inline",
+                )
         for att in attachments:
             maintype, subtype = att.ctype.split("/")
             disp = "inline" if att.inline else "attachment"
             if isinstance(att.data, str):
-                msg.add_attachment(att.data, subtype=subtype, charset=att.charset,
-                                   cte=_cte_for(att.data, att.charset, att.cte),
-                                   filename=att.filename, disposition=disp, params=att.params)
+                msg.add_attachment(
+                    att.data,
+                    subtype=subtype,
+                    charset=att.charset,
+                    cte=_cte_for(att.data, att.charset, att.cte),
+                    filename=att.filename,
+                    disposition=disp,
+                    params=att.params,
+                )
             else:
-                msg.add_attachment(att.data, maintype=maintype, subtype=subtype,
-                                   filename=att.filename, disposition=disp,
-                                   params=att.params or {})
+                msg.add_attachment(
+                    att.data,
+                    maintype=maintype,
+                    subtype=subtype,
+                    filename=att.filename,
+                    disposition=disp,
+                    params=att.params or {},
+                )
         if forward is not None:
             inner = email.message_from_bytes(_serialise(forward.msg), policy=POLICY)
             msg.add_attachment(inner, cte="7bit")
         _finalise(msg, mid)
-        m = Mail(folder, msg, mid, refs, subject, sender, text or _strip_html(html or ""),
-                 when, delivered, lang, unseen=unseen)
+        m = Mail(
+            folder,
+            msg,
+            mid,
+            refs,
+            subject,
+            sender,
+            text or _strip_html(html or ""),
+            when,
+            delivered,
+            lang,
+            unseen=unseen,
+        )
         if flagged:
             m.flags.add("F")
         self.mails.append(m)
@@ -792,7 +1016,7 @@ def set_addresses(msg: EmailMessage, name: str, items: Sequence[Address | Group]
     lines = [f"{name}:"]
     for i, item in enumerate(items):
         folded = POLICY.header_factory(name, [item]).fold(policy=POLICY)
-        pieces = folded[len(name) + 1:].rstrip("\n").split("\n")
+        pieces = folded[len(name) + 1 :].rstrip("\n").split("\n")
         pieces = [p.strip() for p in pieces if p.strip()]
         if i < len(items) - 1:
             pieces[-1] += ","
@@ -805,7 +1029,7 @@ def set_addresses(msg: EmailMessage, name: str, items: Sequence[Address | Group]
             if lines[-1] != f"{name}:" and len(lines[-1]) + 1 + len(piece) > maxlen:
                 lines.append("")
             lines[-1] += " " + piece
-    msg.set_raw(name, "\n".join(lines)[len(name) + 2:])
+    msg.set_raw(name, "\n".join(lines)[len(name) + 2 :])
 
 
 def set_text(msg: EmailMessage, name: str, value: str) -> None:
@@ -819,7 +1043,7 @@ def set_text(msg: EmailMessage, name: str, value: str) -> None:
         if len(lines[-1]) + 1 + len(word) > maxlen and lines[-1] != f"{name}:":
             lines.append("")
         lines[-1] += " " + word
-    msg.set_raw(name, "\n".join(lines)[len(name) + 2:])
+    msg.set_raw(name, "\n".join(lines)[len(name) + 2 :])
 
 
 def set_subject(msg: EmailMessage, subject: str) -> None:
@@ -859,8 +1083,15 @@ def _fits(text: str, charset: str) -> bool:
     return True
 
 
-def lab_csv(rng: random.Random, rows: int, when: datetime, *, german: bool = True,
-            bad_row: int | None = None, charset: str = "utf-8") -> str:
+def lab_csv(
+    rng: random.Random,
+    rows: int,
+    when: datetime,
+    *,
+    german: bool = True,
+    bad_row: int | None = None,
+    charset: str = "utf-8",
+) -> str:
     analytes = [  # German name, English name, unit, low, high, decimals
         ("Natrium", "Sodium", "mmol/l", 135, 145, 1),
         ("Kalium", "Potassium", "mmol/l", 3.5, 5.1, 1),
@@ -874,10 +1105,31 @@ def lab_csv(rng: random.Random, rows: int, when: datetime, *, german: bool = Tru
         ("HbA1c", "HbA1c", "%", 4.0, 5.6, 1),
     ]
     sep = ";" if german else ","
-    head = (["Patienten-ID", "Name", "Geburtsdatum", "Analyt", "Wert", "Einheit",
-             "Referenzbereich", "Flag", "Entnahme"] if german else
-            ["patient_id", "name", "dob", "analyte", "value", "unit", "ref_range", "flag",
-             "collected"])
+    head = (
+        [
+            "Patienten-ID",
+            "Name",
+            "Geburtsdatum",
+            "Analyt",
+            "Wert",
+            "Einheit",
+            "Referenzbereich",
+            "Flag",
+            "Entnahme",
+        ]
+        if german
+        else [
+            "patient_id",
+            "name",
+            "dob",
+            "analyte",
+            "value",
+            "unit",
+            "ref_range",
+            "flag",
+            "collected",
+        ]
+    )
     out = [sep.join(head)]
     for i in range(rows):
         first = rng.choice([n for n in PATIENT_FIRST if _fits(n, charset)])
@@ -894,11 +1146,21 @@ def lab_csv(rng: random.Random, rows: int, when: datetime, *, german: bool = Tru
             val, ref = val.replace(".", ","), ref.replace(".", ",")
         dob = date(rng.randint(1931, 2004), rng.randint(1, 12), rng.randint(1, 28))
         taken = when - timedelta(hours=rng.randint(3, 30))
-        out.append(sep.join([
-            f"{rng.randint(100000, 999999):07d}", f"{last}, {first}",
-            dob.strftime("%d.%m.%Y" if german else "%Y-%m-%d"), de if german else en, val,
-            unit, ref, flag, taken.strftime("%d.%m.%Y %H:%M" if german else "%Y-%m-%d %H:%M"),
-        ]))
+        out.append(
+            sep.join(
+                [
+                    f"{rng.randint(100000, 999999):07d}",
+                    f"{last}, {first}",
+                    dob.strftime("%d.%m.%Y" if german else "%Y-%m-%d"),
+                    de if german else en,
+                    val,
+                    unit,
+                    ref,
+                    flag,
+                    taken.strftime("%d.%m.%Y %H:%M" if german else "%Y-%m-%d %H:%M"),
+                ]
+            )
+        )
     return "\n".join(out) + "\n"
 
 
@@ -906,25 +1168,37 @@ def patient(rng: random.Random) -> tuple[str, str]:
     return rng.choice(PATIENT_FIRST), rng.choice(PATIENT_LAST)
 
 
-def remote_newsletter_html(title: str, intro: str, items: Sequence[tuple[str, str]],
-                           *, tracker: str, unsubscribe: str, head: str = "",
-                           hero: str | None = None, footer: str = "") -> str:
+def remote_newsletter_html(
+    title: str,
+    intro: str,
+    items: Sequence[tuple[str, str]],
+    *,
+    tracker: str,
+    unsubscribe: str,
+    head: str = "",
+    hero: str | None = None,
+    footer: str = "",
+) -> str:
     cards = "\n".join(
-        f"<tr><td style=\"padding:12px 0;border-bottom:1px solid #ddd\">"
-        f"<h3 style=\"margin:0 0 6px\">{escape(h)}</h3><p style=\"margin:0\">{escape(b)}</p>"
-        f"</td></tr>" for h, b in items)
+        f'<tr><td style="padding:12px 0;border-bottom:1px solid #ddd">'
+        f'<h3 style="margin:0 0 6px">{escape(h)}</h3><p style="margin:0">{escape(b)}</p>'
+        f"</td></tr>"
+        for h, b in items
+    )
     hero_row = ""
     if hero:
-        hero_row = (f"<tr><td style=\"background:url({hero}) center/cover no-repeat;"
-                    f"height:120px;color:#fff;padding:20px\"><h1>{escape(title)}</h1></td></tr>")
+        hero_row = (
+            f'<tr><td style="background:url({hero}) center/cover no-repeat;'
+            f'height:120px;color:#fff;padding:20px"><h1>{escape(title)}</h1></td></tr>'
+        )
     else:
-        hero_row = f"<tr><td><h1 style=\"color:#0b5394\">{escape(title)}</h1></td></tr>"
+        hero_row = f'<tr><td><h1 style="color:#0b5394">{escape(title)}</h1></td></tr>'
     body = (
-        f"<table width=\"600\" align=\"center\" cellpadding=\"0\" cellspacing=\"0\">\n{hero_row}\n"
+        f'<table width="600" align="center" cellpadding="0" cellspacing="0">\n{hero_row}\n'
         f"<tr><td><p>{escape(intro)}</p></td></tr>\n{cards}\n"
-        f"<tr><td style=\"font-size:11px;color:#888;padding-top:16px\">{footer}"
-        f"<a href=\"{unsubscribe}\">Abmelden / Unsubscribe</a></td></tr>\n</table>\n"
-        f"<img src=\"{tracker}\" width=\"1\" height=\"1\" alt=\"\">"
+        f'<tr><td style="font-size:11px;color:#888;padding-top:16px">{footer}'
+        f'<a href="{unsubscribe}">Abmelden / Unsubscribe</a></td></tr>\n</table>\n'
+        f'<img src="{tracker}" width="1" height="1" alt="">'
     )
     return html_page(body, head=head, title=title)
 
@@ -937,8 +1211,14 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
 
     # A. GP referral -> clinic -> cardiology (INBOX/Sent, 6)
     t1 = at("eu", 2024, 2, 5, 9, 13)
-    a1 = a.mail("INBOX", OLSEN, [ME], "Referral: exertional chest pain – Mr Henrik Keller "
-                "(DOB 12.03.1958)", t1, with_sig(txt("""
+    a1 = a.mail(
+        "INBOX",
+        OLSEN,
+        [ME],
+        "Referral: exertional chest pain – Mr Henrik Keller (DOB 12.03.1958)",
+        t1,
+        with_sig(
+            txt("""
         Dear Dr Hartmann,
 
         I would be grateful if you could see Mr Henrik Keller, 65, in your chest pain
@@ -957,14 +1237,33 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
 
         Kind regards,
         Marta Olsen
-        """), OLSEN_SIG), attachments=[
-                    att_pdf("Referral_Keller_H.pdf", "Referral - Chest pain clinic",
-                            ["Patient: Henrik Keller, DOB 12.03.1958",
-                             "Referring physician: Dr. M. Olsen, Lindenhof Practice",
-                             "Question: stable angina? Please assess and advise.",
-                             "BP 148/86 mmHg, BMI 29.1, HbA1c 5.9 %"], t1),
-                    att_png("ECG_2024-02-05.png", ecg_png(rng))], flagged=True)
-    a2 = a.mail("Sent", ME, [OLSEN], None, at("eu", 2024, 2, 5, 14, 2), with_sig(txt("""
+        """),
+            OLSEN_SIG,
+        ),
+        attachments=[
+            att_pdf(
+                "Referral_Keller_H.pdf",
+                "Referral - Chest pain clinic",
+                [
+                    "Patient: Henrik Keller, DOB 12.03.1958",
+                    "Referring physician: Dr. M. Olsen, Lindenhof Practice",
+                    "Question: stable angina? Please assess and advise.",
+                    "BP 148/86 mmHg, BMI 29.1, HbA1c 5.9 %",
+                ],
+                t1,
+            ),
+            att_png("ECG_2024-02-05.png", ecg_png(rng)),
+        ],
+        flagged=True,
+    )
+    a2 = a.mail(
+        "Sent",
+        ME,
+        [OLSEN],
+        None,
+        at("eu", 2024, 2, 5, 14, 2),
+        with_sig(
+            txt("""
         Dear Dr Olsen,
 
         Thank you for the referral. We can see Mr Keller in the chest pain clinic on
@@ -973,20 +1272,45 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
 
         Best wishes,
         Lena Hartmann
-        """), ME_SIG_EN), parent=a1)
-    a3 = a.mail("INBOX", OLSEN, [ME], None, at("eu", 2024, 2, 6, 8, 41), txt("""
+        """),
+            ME_SIG_EN,
+        ),
+        parent=a1,
+    )
+    a3 = a.mail(
+        "INBOX",
+        OLSEN,
+        [ME],
+        None,
+        at("eu", 2024, 2, 6, 8, 41),
+        txt("""
         Thank you, he has confirmed the appointment. Lipid panel from 15 January attached.
 
         Marta
-        """), parent=a2, attachments=[att_csv("Lipids_Keller_2024-01.csv", txt("""
+        """),
+        parent=a2,
+        attachments=[
+            att_csv(
+                "Lipids_Keller_2024-01.csv",
+                txt("""
         |analyte,value,unit,reference
         |Total cholesterol,238,mg/dl,<200
         |LDL cholesterol,161,mg/dl,<116
         |HDL cholesterol,41,mg/dl,>40
         |Triglycerides,182,mg/dl,<150
         |Lp(a),74,nmol/l,<75
-        """))])
-    a4 = a.mail("Sent", ME, [OLSEN], None, at("eu", 2024, 2, 20, 16, 25), with_sig(txt("""
+        """),
+            )
+        ],
+    )
+    a4 = a.mail(
+        "Sent",
+        ME,
+        [OLSEN],
+        None,
+        at("eu", 2024, 2, 20, 16, 25),
+        with_sig(
+            txt("""
         Dear Marta,
 
         I saw Mr Keller today. His exercise ECG was positive at 7 METs with 1.5 mm
@@ -998,8 +1322,19 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
 
         Best wishes,
         Lena
-        """), ME_SIG_EN), parent=a3, cc=[MUELLER])
-    a5 = a.mail("INBOX", MUELLER, [ME], None, at("eu", 2024, 2, 28, 17, 48), txt("""
+        """),
+            ME_SIG_EN,
+        ),
+        parent=a3,
+        cc=[MUELLER],
+    )
+    a5 = a.mail(
+        "INBOX",
+        MUELLER,
+        [ME],
+        None,
+        at("eu", 2024, 2, 28, 17, 48),
+        txt("""
         Hi Lena,
 
         CCTA for Mr Keller done today: calcium score 412, ~70 % stenosis of the
@@ -1007,19 +1342,35 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
         angiography with FFR; he is on my list for Monday 4 March.
 
         Jürgen
-        """), parent=a4, cc=[OLSEN])
-    a.mail("INBOX", OLSEN, [ME, MUELLER], None, at("eu", 2024, 3, 5, 12, 7), txt("""
+        """),
+        parent=a4,
+        cc=[OLSEN],
+    )
+    a.mail(
+        "INBOX",
+        OLSEN,
+        [ME, MUELLER],
+        None,
+        at("eu", 2024, 3, 5, 12, 7),
+        txt("""
         Many thanks to you both for the quick work-up. I have seen the discharge note
         (stent to the proximal LAD, FFR 0.71) and will continue dual antiplatelet therapy
         as recommended.
 
         Marta
-        """), parent=a5)
+        """),
+        parent=a5,
+    )
 
     # B. Rota change to a ward list with ~30 recipients (INBOX/Sent, 6, branching)
     tb = at("eu", 2024, 9, 9, 7, 55)
-    b1 = a.mail("INBOX", KRAUSE, WARD_STAFF[:29] + [ME],
-                "Dienstplanänderung Wochenende 14./15. September (KW 37)", tb, txt("""
+    b1 = a.mail(
+        "INBOX",
+        KRAUSE,
+        WARD_STAFF[:29] + [ME],
+        "Dienstplanänderung Wochenende 14./15. September (KW 37)",
+        tb,
+        txt("""
         Liebe Kolleginnen und Kollegen,
 
         wegen zweier kurzfristiger Krankmeldungen müssen wir den Dienstplan für das
@@ -1035,13 +1386,30 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
         Viele Grüße
         Sabine Krause
         Dienstplanung Innere Medizin
-        """), lang="de", attachments=[att_pdf("Dienstplan_KW37_Entwurf.pdf",
-                                               "Dienstplan KW 37 (Entwurf)",
-                                               ["Sa 14.09. Nacht: OFFEN",
-                                                "So 15.09. Frueh 7B: OFFEN",
-                                                "So 15.09. HG Kardiologie: OFFEN",
-                                                "Stand: 09.09.2024 07:50"], tb)], flagged=True)
-    b2 = a.mail("INBOX", ZMUDA, [KRAUSE], None, at("eu", 2024, 9, 9, 9, 12), txt("""
+        """),
+        lang="de",
+        attachments=[
+            att_pdf(
+                "Dienstplan_KW37_Entwurf.pdf",
+                "Dienstplan KW 37 (Entwurf)",
+                [
+                    "Sa 14.09. Nacht: OFFEN",
+                    "So 15.09. Frueh 7B: OFFEN",
+                    "So 15.09. HG Kardiologie: OFFEN",
+                    "Stand: 09.09.2024 07:50",
+                ],
+                tb,
+            )
+        ],
+        flagged=True,
+    )
+    b2 = a.mail(
+        "INBOX",
+        ZMUDA,
+        [KRAUSE],
+        None,
+        at("eu", 2024, 9, 9, 9, 12),
+        txt("""
         Hallo Sabine,
 
         ich kann den Nachtdienst am Samstag übernehmen, wenn jemand meinen Frühdienst am
@@ -1049,8 +1417,18 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
 
         Grüße
         Łukasz
-        """), parent=b1, lang="de", cc=WARD_STAFF[:29] + [ME])
-    a.mail("INBOX", VOGEL, [KRAUSE], None, at("eu", 2024, 9, 9, 10, 30), txt("""
+        """),
+        parent=b1,
+        lang="de",
+        cc=WARD_STAFF[:29] + [ME],
+    )
+    a.mail(
+        "INBOX",
+        VOGEL,
+        [KRAUSE],
+        None,
+        at("eu", 2024, 9, 9, 10, 30),
+        txt("""
         Hallo Sabine,
 
         für den Sonntag-Frühdienst auf 7B brauchen wir zusätzlich eine zweite
@@ -1058,29 +1436,78 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
         dienstleitung jemanden aus dem Pool schicken?
 
         Katrin
-        """), parent=b1, lang="de", cc=[ME])
-    b4 = a.mail("Sent", ME, [ZMUDA], None, at("eu", 2024, 9, 9, 12, 47), with_sig(txt("""
+        """),
+        parent=b1,
+        lang="de",
+        cc=[ME],
+    )
+    b4 = a.mail(
+        "Sent",
+        ME,
+        [ZMUDA],
+        None,
+        at("eu", 2024, 9, 9, 12, 47),
+        with_sig(
+            txt("""
         Hallo Łukasz,
 
         ich nehme deinen Frühdienst am Montag 16.09., dann hast du die Nacht am Samstag.
         Den Hintergrund am Sonntag übernehme ich auch.
-        """)), parent=b2, lang="de", cc=[KRAUSE])
-    b5 = a.mail("INBOX", KRAUSE, [ME, ZMUDA], None, at("eu", 2024, 9, 10, 8, 5), txt("""
+        """)
+        ),
+        parent=b2,
+        lang="de",
+        cc=[KRAUSE],
+    )
+    b5 = a.mail(
+        "INBOX",
+        KRAUSE,
+        [ME, ZMUDA],
+        None,
+        at("eu", 2024, 9, 10, 8, 5),
+        txt("""
         Danke euch beiden, ist eingetragen. Den aktualisierten Plan findet ihr im Anhang
         und ab heute Mittag auch im Intranet.
 
         Sabine
-        """), parent=b4, lang="de", attachments=[att_pdf(
-        "Dienstplan_KW37_v2.pdf", "Dienstplan KW 37 (Version 2)",
-        ["Sa 14.09. Nacht: L. Zmuda", "So 15.09. HG Kardiologie: Dr. L. Hartmann",
-         "Mo 16.09. Frueh: Dr. L. Hartmann (Tausch)", "Stand: 10.09.2024 08:00"], tb)])
-    a.mail("INBOX", ZMUDA, [KRAUSE, ME], None, at("eu", 2024, 9, 10, 8, 31),
-           "Danke! 👍 Dann bis Montag.\n\nŁukasz\n", parent=b5, lang="de", quote_parent=False)
+        """),
+        parent=b4,
+        lang="de",
+        attachments=[
+            att_pdf(
+                "Dienstplan_KW37_v2.pdf",
+                "Dienstplan KW 37 (Version 2)",
+                [
+                    "Sa 14.09. Nacht: L. Zmuda",
+                    "So 15.09. HG Kardiologie: Dr. L. Hartmann",
+                    "Mo 16.09. Frueh: Dr. L. Hartmann (Tausch)",
+                    "Stand: 10.09.2024 08:00",
+                ],
+                tb,
+            )
+        ],
+    )
+    a.mail(
+        "INBOX",
+        ZMUDA,
+        [KRAUSE, ME],
+        None,
+        at("eu", 2024, 9, 10, 8, 31),
+        "Danke! 👍 Dann bis Montag.\n\nŁukasz\n",
+        parent=b5,
+        lang="de",
+        quote_parent=False,
+    )
 
     # C. Lab batch with a query (INBOX/Sent, 4)
     tc = at("eu", 2024, 3, 18, 11, 2)
-    c1 = a.mail("INBOX", BRANDT, [ME], "HbA1c results – diabetes outpatient batch 2024-03", tc,
-                txt("""
+    c1 = a.mail(
+        "INBOX",
+        BRANDT,
+        [ME],
+        "HbA1c results – diabetes outpatient batch 2024-03",
+        tc,
+        txt("""
         Dear Dr Hartmann,
 
         please find attached the HbA1c results for the outpatient batch collected on
@@ -1090,30 +1517,66 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
         Kind regards,
         Tobias Brandt
         Head of Clinical Chemistry, Zentrallabor
-        """), attachments=[att_csv("HbA1c_batch_2024-03.csv",
-                                    lab_csv(rng, 24, tc, german=False, bad_row=13))])
-    c2 = a.mail("Sent", ME, [BRANDT], None, at("eu", 2024, 3, 18, 15, 20), with_sig(txt("""
+        """),
+        attachments=[
+            att_csv("HbA1c_batch_2024-03.csv", lab_csv(rng, 24, tc, german=False, bad_row=13))
+        ],
+    )
+    c2 = a.mail(
+        "Sent",
+        ME,
+        [BRANDT],
+        None,
+        at("eu", 2024, 3, 18, 15, 20),
+        with_sig(
+            txt("""
         Dear Dr Brandt,
 
         thank you. Row 14 looks implausible (HbA1c 21.4 %) – could you check for a
         transcription error or a haemoglobin variant before we act on it?
-        """), ME_SIG_EN), parent=c1)
-    c3 = a.mail("INBOX", BRANDT, [ME], None, at("eu", 2024, 3, 19, 9, 46), txt("""
+        """),
+            ME_SIG_EN,
+        ),
+        parent=c1,
+    )
+    c3 = a.mail(
+        "INBOX",
+        BRANDT,
+        [ME],
+        None,
+        at("eu", 2024, 3, 19, 9, 46),
+        txt("""
         Good catch – the sample was haemolysed and the analyser flag was overridden by
         mistake. We have requested a repeat sample; the corrected file (row 14 now
         "pending") is attached. I have filed an internal incident report (IR-2024-0219).
 
         Tobias
-        """), parent=c2, attachments=[att_csv("HbA1c_batch_2024-03_v2.csv",
-                                               lab_csv(random.Random(7), 24, tc, german=False))])
-    a.mail("Sent", ME, [BRANDT], None, at("eu", 2024, 3, 19, 10, 3),
-           "Thanks a lot, received.\n\nLena\n", parent=c3, quote_parent=False)
+        """),
+        parent=c2,
+        attachments=[
+            att_csv("HbA1c_batch_2024-03_v2.csv", lab_csv(random.Random(7), 24, tc, german=False))
+        ],
+    )
+    a.mail(
+        "Sent",
+        ME,
+        [BRANDT],
+        None,
+        at("eu", 2024, 3, 19, 10, 3),
+        "Thanks a lot, received.\n\nLena\n",
+        parent=c3,
+        quote_parent=False,
+    )
 
     # D. CME course, ISO-8859-1 bodies, all in BACKUP (incl. my sent mail), 4
     td = at("eu", 2023, 8, 21, 10, 15)
-    d1 = a.mail("BACKUP", AKADEMIE, [ME],
-                "Anmeldebestätigung: Refresherkurs Notfallmedizin (12.–14. Oktober 2023)", td,
-                txt("""
+    d1 = a.mail(
+        "BACKUP",
+        AKADEMIE,
+        [ME],
+        "Anmeldebestätigung: Refresherkurs Notfallmedizin (12.–14. Oktober 2023)",
+        td,
+        txt("""
         Sehr geehrte Frau Dr. Hartmann,
 
         vielen Dank für Ihre Anmeldung zum Refresherkurs Notfallmedizin. Wir bestätigen
@@ -1125,14 +1588,37 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
 
         Mit freundlichen Grüßen
         Ihr Team der Akademie für ärztliche Fortbildung
-        """), lang="de", charset="iso-8859-1", cte="quoted-printable")
-    d2 = a.mail("BACKUP", ME, [AKADEMIE], None, at("eu", 2023, 8, 22, 19, 40), with_sig(txt("""
+        """),
+        lang="de",
+        charset="iso-8859-1",
+        cte="quoted-printable",
+    )
+    d2 = a.mail(
+        "BACKUP",
+        ME,
+        [AKADEMIE],
+        None,
+        at("eu", 2023, 8, 22, 19, 40),
+        with_sig(
+            txt("""
         Sehr geehrte Damen und Herren,
 
         vielen Dank für die Bestätigung. Gibt es für die Kursteilnehmer ein Zimmer-
         kontingent im Tagungshotel, oder muss ich selbst buchen?
-        """)), parent=d1, lang="de", charset="iso-8859-1", cte="quoted-printable")
-    d3 = a.mail("BACKUP", AKADEMIE, [ME], None, at("eu", 2023, 8, 23, 9, 5), txt("""
+        """)
+        ),
+        parent=d1,
+        lang="de",
+        charset="iso-8859-1",
+        cte="quoted-printable",
+    )
+    d3 = a.mail(
+        "BACKUP",
+        AKADEMIE,
+        [ME],
+        None,
+        at("eu", 2023, 8, 23, 9, 5),
+        txt("""
         Sehr geehrte Frau Dr. Hartmann,
 
         ja, im Seehotel gibt es bis zum 15. September ein Abrufkontingent unter dem
@@ -1141,13 +1627,31 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
 
         Mit freundlichen Grüßen
         Jörg Weidemann
-        """), parent=d2, lang="de", charset="iso-8859-1", cte="quoted-printable",
-                attachments=[att_pdf("Teilnahmebestätigung_Hartmann.pdf",
-                                     "Teilnahmebestaetigung", [
-                                         "Dr. med. Lena Hartmann",
-                                         "Refresherkurs Notfallmedizin, 12.-14.10.2023",
-                                         "24 Fortbildungspunkte (beantragt)"], td)])
-    a.mail("BACKUP", AKADEMIE, [ME], None, at("eu", 2023, 10, 16, 13, 30), txt("""
+        """),
+        parent=d2,
+        lang="de",
+        charset="iso-8859-1",
+        cte="quoted-printable",
+        attachments=[
+            att_pdf(
+                "Teilnahmebestätigung_Hartmann.pdf",
+                "Teilnahmebestaetigung",
+                [
+                    "Dr. med. Lena Hartmann",
+                    "Refresherkurs Notfallmedizin, 12.-14.10.2023",
+                    "24 Fortbildungspunkte (beantragt)",
+                ],
+                td,
+            )
+        ],
+    )
+    a.mail(
+        "BACKUP",
+        AKADEMIE,
+        [ME],
+        None,
+        at("eu", 2023, 10, 16, 13, 30),
+        txt("""
         Sehr geehrte Frau Dr. Hartmann,
 
         anbei erhalten Sie Ihr Zertifikat über 24 CME-Punkte. Wir würden uns freuen,
@@ -1155,15 +1659,35 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
 
         Mit freundlichen Grüßen
         Akademie für ärztliche Fortbildung
-        """), parent=d3, quote_parent=False, lang="de", charset="iso-8859-1", cte="base64",
-           attachments=[att_pdf("Zertifikat_Notfallmedizin_2023.pdf", "Zertifikat",
-                                ["Dr. med. Lena Hartmann hat am Refresherkurs",
-                                 "Notfallmedizin (12.-14.10.2023) teilgenommen.",
-                                 "Anerkannt: 24 CME-Punkte, Kategorie C"], td)])
+        """),
+        parent=d3,
+        quote_parent=False,
+        lang="de",
+        charset="iso-8859-1",
+        cte="base64",
+        attachments=[
+            att_pdf(
+                "Zertifikat_Notfallmedizin_2023.pdf",
+                "Zertifikat",
+                [
+                    "Dr. med. Lena Hartmann hat am Refresherkurs",
+                    "Notfallmedizin (12.-14.10.2023) teilgenommen.",
+                    "Anerkannt: 24 CME-Punkte, Kategorie C",
+                ],
+                td,
+            )
+        ],
+    )
 
     # E. French exchange agreement, windows-1252 (INBOX/Sent, 4)
     te = at("eu", 2024, 5, 13, 10, 20)
-    e1 = a.mail("INBOX", FOURNIER, [ME], "Échange d’internes – convention 2024/2025", te, txt("""
+    e1 = a.mail(
+        "INBOX",
+        FOURNIER,
+        [ME],
+        "Échange d’internes – convention 2024/2025",
+        te,
+        txt("""
         Chère Lena,
 
         suite à notre échange téléphonique, je vous confirme que notre service de
@@ -1177,14 +1701,30 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
         Bien cordialement,
         Élodie Fournier
         Cheffe de clinique – Cardiologie, Hôpital Sud
-        """), lang="fr", charset="windows-1252", cte="quoted-printable",
-                attachments=[att_docx("Convention_échange_2024-2025.docx", [
+        """),
+        lang="fr",
+        charset="windows-1252",
+        cte="quoted-printable",
+        attachments=[
+            att_docx(
+                "Convention_échange_2024-2025.docx",
+                [
                     "Convention d’échange d’internes 2024/2025",
                     "Entre l’Hôpital Sud et le St.-Aurelia-Klinikum, Berlin.",
                     "Article 1 – Objet : accueil réciproque de deux internes.",
                     "Article 2 – Durée : du 4 novembre 2024 au 30 avril 2025.",
-                ])])
-    e2 = a.mail("Sent", ME, [FOURNIER], None, at("eu", 2024, 5, 14, 18, 2), with_sig(txt("""
+                ],
+            )
+        ],
+    )
+    e2 = a.mail(
+        "Sent",
+        ME,
+        [FOURNIER],
+        None,
+        at("eu", 2024, 5, 14, 18, 2),
+        with_sig(
+            txt("""
         Chère Élodie,
 
         merci beaucoup ! J’ai transmis le projet à notre direction médicale ; ils
@@ -1193,8 +1733,19 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
 
         Bien à vous,
         Lena
-        """), ME_SIG_EN), parent=e1, lang="fr")
-    e3 = a.mail("INBOX", FOURNIER, [ME], None, at("eu", 2024, 6, 3, 9, 7), txt("""
+        """),
+            ME_SIG_EN,
+        ),
+        parent=e1,
+        lang="fr",
+    )
+    e3 = a.mail(
+        "INBOX",
+        FOURNIER,
+        [ME],
+        None,
+        at("eu", 2024, 6, 3, 9, 7),
+        txt("""
         Chère Lena,
 
         parfait, l’article 5 a été complété. Je vous envoie la version signée par notre
@@ -1202,19 +1753,44 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
 
         Bien cordialement,
         Élodie
-        """), parent=e2, lang="fr", charset="windows-1252", cte="quoted-printable",
-                attachments=[att_pdf("Convention_signée_Hôpital_Sud.pdf",
-                                     "Convention d'echange 2024/2025 (signee)",
-                                     ["Signe a Montpellier, le 31 mai 2024",
-                                      "Pour l'Hopital Sud : le Directeur general"], te)])
-    a.mail("Sent", ME, [FOURNIER], None, at("eu", 2024, 6, 3, 11, 30),
-           "Merci Élodie, c’est transmis pour signature. À bientôt !\n\nLena\n",
-           parent=e3, lang="fr", quote_parent=False)
+        """),
+        parent=e2,
+        lang="fr",
+        charset="windows-1252",
+        cte="quoted-printable",
+        attachments=[
+            att_pdf(
+                "Convention_signée_Hôpital_Sud.pdf",
+                "Convention d'echange 2024/2025 (signee)",
+                [
+                    "Signe a Montpellier, le 31 mai 2024",
+                    "Pour l'Hopital Sud : le Directeur general",
+                ],
+                te,
+            )
+        ],
+    )
+    a.mail(
+        "Sent",
+        ME,
+        [FOURNIER],
+        None,
+        at("eu", 2024, 6, 3, 11, 30),
+        "Merci Élodie, c’est transmis pour signature. À bientôt !\n\nLena\n",
+        parent=e3,
+        lang="fr",
+        quote_parent=False,
+    )
 
     # F. Polish visit, base64 UTF-8 (INBOX/Sent, 3)
     tf = at("eu", 2024, 11, 4, 13, 45)
-    f1 = a.mail("INBOX", WISNIEWSKA, [ME], "Wymiana doświadczeń – wizyta zespołu z Łodzi",
-                tf, txt("""
+    f1 = a.mail(
+        "INBOX",
+        WISNIEWSKA,
+        [ME],
+        "Wymiana doświadczeń – wizyta zespołu z Łodzi",
+        tf,
+        txt("""
         Szanowna Pani Doktor,
 
         dziękujemy za zaproszenie. Nasz zespół z oddziału kardiologii w Łodzi chętnie
@@ -1229,8 +1805,18 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
 
         Z poważaniem / Kind regards
         Zofia Wiśniewska
-        """), lang="pl", cte="base64")
-    f2 = a.mail("Sent", ME, [WISNIEWSKA], None, at("eu", 2024, 11, 5, 8, 50), with_sig(txt("""
+        """),
+        lang="pl",
+        cte="base64",
+    )
+    f2 = a.mail(
+        "Sent",
+        ME,
+        [WISNIEWSKA],
+        None,
+        at("eu", 2024, 11, 5, 8, 50),
+        with_sig(
+            txt("""
         Dear Dr Wiśniewska,
 
         wonderful news. A first suggestion: Monday morning introduction and ward round,
@@ -1240,26 +1826,62 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
 
         Kind regards,
         Lena Hartmann
-        """), ME_SIG_EN), parent=f1)
-    a.mail("INBOX", WISNIEWSKA, [ME], None, at("eu", 2024, 11, 6, 10, 12), txt("""
+        """),
+            ME_SIG_EN,
+        ),
+        parent=f1,
+    )
+    a.mail(
+        "INBOX",
+        WISNIEWSKA,
+        [ME],
+        None,
+        at("eu", 2024, 11, 6, 10, 12),
+        txt("""
         Dziękuję bardzo! The programme is perfect. I attach our final list of
         participants and an invitation for the heart team meeting for your calendar.
 
         Pozdrawiam serdecznie
         Zofia
-        """), parent=f2, lang="pl", cte="base64", attachments=[
-        att_pdf("Program_wizyty_Łódź_grudzień.pdf", "Program wizyty - Berlin, 2-4.12.2024",
-                ["Uczestnicy: dr Z. Wisniewska, dr M. Lis, B. Kaczmarek,",
-                 "A. Zielinska, T. Nowicki"], tf),
-        att_ics("Heart_team_meeting.ics", ics(
-            "heartteam-20241203@szpital.example.org", "Heart team meeting – wizyta z Łodzi",
-            at("eu", 2024, 12, 3, 14, 0), 90, "St. Aurelia, Konferenzraum K2", ME,
-            [WISNIEWSKA, MUELLER], tf))])
+        """),
+        parent=f2,
+        lang="pl",
+        cte="base64",
+        attachments=[
+            att_pdf(
+                "Program_wizyty_Łódź_grudzień.pdf",
+                "Program wizyty - Berlin, 2-4.12.2024",
+                [
+                    "Uczestnicy: dr Z. Wisniewska, dr M. Lis, B. Kaczmarek,",
+                    "A. Zielinska, T. Nowicki",
+                ],
+                tf,
+            ),
+            att_ics(
+                "Heart_team_meeting.ics",
+                ics(
+                    "heartteam-20241203@szpital.example.org",
+                    "Heart team meeting – wizyta z Łodzi",
+                    at("eu", 2024, 12, 3, 14, 0),
+                    90,
+                    "St. Aurelia, Konferenzraum K2",
+                    ME,
+                    [WISNIEWSKA, MUELLER],
+                    tf,
+                ),
+            ),
+        ],
+    )
 
     # G. Greek protocol comments, ISO-8859-7 (INBOX/Sent, 3)
     tg = at("gr", 2025, 1, 14, 16, 30)
-    g1 = a.mail("INBOX", PAPADAKIS, [ME], "Πρωτόκολλο μελέτης HF-REG: σχόλια / protocol comments",
-                tg, txt("""
+    g1 = a.mail(
+        "INBOX",
+        PAPADAKIS,
+        [ME],
+        "Πρωτόκολλο μελέτης HF-REG: σχόλια / protocol comments",
+        tg,
+        txt("""
         Αγαπητή Lena,
 
         σας ευχαριστώ για το προσχέδιο του πρωτοκόλλου. Έχω μερικά σχόλια για τα
@@ -1272,22 +1894,54 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
 
         Με εκτίμηση,
         Γιώργος Παπαδάκης
-        """), lang="el", charset="iso-8859-7", cte="quoted-printable")
-    g2 = a.mail("Sent", ME, [PAPADAKIS], None, at("eu", 2025, 1, 15, 9, 10), with_sig(txt("""
+        """),
+        lang="el",
+        charset="iso-8859-7",
+        cte="quoted-printable",
+    )
+    g2 = a.mail(
+        "Sent",
+        ME,
+        [PAPADAKIS],
+        None,
+        at("eu", 2025, 1, 15, 9, 10),
+        with_sig(
+            txt("""
         Dear Giorgos,
 
         thank you, both points are reasonable. I will propose EF up to 45 % to the steering
         committee and make the month-3 walk test optional (month 6 stays mandatory).
-        """), ME_SIG_EN), parent=g1)
-    a.mail("INBOX", PAPADAKIS, [ME], None, at("gr", 2025, 1, 15, 12, 0), txt("""
+        """),
+            ME_SIG_EN,
+        ),
+        parent=g1,
+    )
+    a.mail(
+        "INBOX",
+        PAPADAKIS,
+        [ME],
+        None,
+        at("gr", 2025, 1, 15, 12, 0),
+        txt("""
         Ευχαριστώ πολύ! Perfect, then we are ready to submit to our ethics committee.
 
         Γιώργος
-        """), parent=g2, lang="el", charset="iso-8859-7", cte="quoted-printable")
+        """),
+        parent=g2,
+        lang="el",
+        charset="iso-8859-7",
+        cte="quoted-printable",
+    )
 
     # H. Japanese co-author request, ISO-2022-JP (INBOX/Sent, 4)
     th = at("jp", 2024, 6, 10, 17, 5)
-    h1 = a.mail("INBOX", YAMADA, [ME], "学会発表の共同演者について (co-author request)", th, txt("""
+    h1 = a.mail(
+        "INBOX",
+        YAMADA,
+        [ME],
+        "学会発表の共同演者について (co-author request)",
+        th,
+        txt("""
         |Hartmann 先生
         |
         |いつもお世話になっております。医科大学循環器内科の山田です。
@@ -1301,14 +1955,35 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
         |
         |よろしくお願いいたします。
         |山田 花子
-        """), lang="ja", charset="iso-2022-jp", cte="7bit")
-    h2 = a.mail("Sent", ME, [YAMADA], None, at("eu", 2024, 6, 11, 8, 30), with_sig(txt("""
+        """),
+        lang="ja",
+        charset="iso-2022-jp",
+        cte="7bit",
+    )
+    h2 = a.mail(
+        "Sent",
+        ME,
+        [YAMADA],
+        None,
+        at("eu", 2024, 6, 11, 8, 30),
+        with_sig(
+            txt("""
         Dear Dr Yamada,
 
         thank you very much, I would be delighted to be a co-author. Please send me the
         draft abstract when it is ready; I can comment within two or three days.
-        """), ME_SIG_EN), parent=h1)
-    h3 = a.mail("INBOX", YAMADA, [ME], None, at("jp", 2024, 6, 24, 10, 20), txt("""
+        """),
+            ME_SIG_EN,
+        ),
+        parent=h1,
+    )
+    h3 = a.mail(
+        "INBOX",
+        YAMADA,
+        [ME],
+        None,
+        at("jp", 2024, 6, 24, 10, 20),
+        txt("""
         |Hartmann 先生
         |
         |ご快諾いただき、ありがとうございます。
@@ -1316,22 +1991,50 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
         |(Draft abstract attached.)
         |
         |山田
-        """), parent=h2, lang="ja", charset="iso-2022-jp", cte="7bit",
-                attachments=[att_docx("抄録_草案_v1.docx", [
+        """),
+        parent=h2,
+        lang="ja",
+        charset="iso-2022-jp",
+        cte="7bit",
+        attachments=[
+            att_docx(
+                "抄録_草案_v1.docx",
+                [
                     "Long-term outcome after transcatheter edge-to-edge repair:",
                     "a German-Japanese registry comparison (draft v1)",
-                    "Authors: H. Yamada, L. Hartmann, et al."])])
-    a.mail("Sent", ME, [YAMADA], None, at("eu", 2024, 6, 25, 21, 14), with_sig(txt("""
+                    "Authors: H. Yamada, L. Hartmann, et al.",
+                ],
+            )
+        ],
+    )
+    a.mail(
+        "Sent",
+        ME,
+        [YAMADA],
+        None,
+        at("eu", 2024, 6, 25, 21, 14),
+        with_sig(
+            txt("""
         Dear Dr Yamada,
 
         the abstract reads very well. Two small suggestions: give the median follow-up
         in the results sentence, and write "TEER" out in full once. Otherwise fine with
         me – good luck with the submission!
-        """), ME_SIG_EN), parent=h3)
+        """),
+            ME_SIG_EN,
+        ),
+        parent=h3,
+    )
 
     # I. Chinese tele-consultation, UTF-8 base64 (INBOX/Sent, 3)
     ti = at("cn", 2025, 3, 10, 15, 0)
-    i1 = a.mail("INBOX", WANG, [ME], "远程会诊安排 / Tele-consultation schedule", ti, txt("""
+    i1 = a.mail(
+        "INBOX",
+        WANG,
+        [ME],
+        "远程会诊安排 / Tele-consultation schedule",
+        ti,
+        txt("""
         |Hartmann 医生，您好！
         |
         |感谢您同意参加我们的远程会诊。我们计划于3月20日（星期四）北京时间下午4点
@@ -1343,20 +2046,57 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
         |
         |此致
         |王芳
-        """), lang="zh", cte="base64")
-    i2 = a.mail("Sent", ME, [WANG], None, at("eu", 2025, 3, 11, 8, 15), with_sig(txt("""
+        """),
+        lang="zh",
+        cte="base64",
+    )
+    i2 = a.mail(
+        "Sent",
+        ME,
+        [WANG],
+        None,
+        at("eu", 2025, 3, 11, 8, 15),
+        with_sig(
+            txt("""
         Dear Dr Wang,
 
         confirmed for 20 March, 09:00 Berlin time. Please send the meeting link a day
         in advance; I will join from our echo lab.
-        """), ME_SIG_EN), parent=i1)
-    a.mail("INBOX", WANG, [ME], None, at("cn", 2025, 3, 19, 11, 30), txt("""
+        """),
+            ME_SIG_EN,
+        ),
+        parent=i1,
+    )
+    a.mail(
+        "INBOX",
+        WANG,
+        [ME],
+        None,
+        at("cn", 2025, 3, 19, 11, 30),
+        txt("""
         |好的，谢谢！Meeting invitation attached.
         |
         |王芳
-        """), parent=i2, lang="zh", cte="base64", attachments=[att_ics("远程会诊.ics", ics(
-        "telecons-20250320@hospital-partner.example.com", "远程会诊 / Tele-consultation MR",
-        at("eu", 2025, 3, 20, 9, 0), 60, "Video call", WANG, [ME], ti))])
+        """),
+        parent=i2,
+        lang="zh",
+        cte="base64",
+        attachments=[
+            att_ics(
+                "远程会诊.ics",
+                ics(
+                    "telecons-20250320@hospital-partner.example.com",
+                    "远程会诊 / Tele-consultation MR",
+                    at("eu", 2025, 3, 20, 9, 0),
+                    60,
+                    "Video call",
+                    WANG,
+                    [ME],
+                    ti,
+                ),
+            )
+        ],
+    )
 
     # J. IT maintenance notice with reply (INBOX/Sent, 3) - HTML alternative
     tj = at("eu", 2024, 7, 12, 14, 0)
@@ -1371,21 +2111,45 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
 
         Ihr IT-Servicedesk
         """)
-    j1 = a.mail("INBOX", SERVICEDESK, [RESIDENTS_LIST, ME], "Geplante Wartung PACS-Viewer am "
-                "18.07. / Planned PACS viewer downtime", tj, j_text,
-                html=html_page(
-                    "<div style=\"background:#fff3cd;padding:10px;border:1px solid #e0c36c\">"
-                    "<b>Geplante Wartung / Planned maintenance</b></div>\n"
-                    + html_from_text(j_text),
-                    head="<link rel=\"stylesheet\" href=\"https://cdn.example.net/it/notice.css\">",
-                    title="PACS-Wartung"), lang="de")
-    j2 = a.mail("Sent", ME, [SERVICEDESK], None, at("eu", 2024, 7, 12, 15, 31), with_sig(txt("""
+    j1 = a.mail(
+        "INBOX",
+        SERVICEDESK,
+        [RESIDENTS_LIST, ME],
+        "Geplante Wartung PACS-Viewer am 18.07. / Planned PACS viewer downtime",
+        tj,
+        j_text,
+        html=html_page(
+            '<div style="background:#fff3cd;padding:10px;border:1px solid #e0c36c">'
+            "<b>Geplante Wartung / Planned maintenance</b></div>\n" + html_from_text(j_text),
+            head='<link rel="stylesheet" href="https://cdn.example.net/it/notice.css">',
+            title="PACS-Wartung",
+        ),
+        lang="de",
+    )
+    j2 = a.mail(
+        "Sent",
+        ME,
+        [SERVICEDESK],
+        None,
+        at("eu", 2024, 7, 12, 15, 31),
+        with_sig(
+            txt("""
         Hallo Servicedesk,
 
         gilt der Notfallzugang auch für die Echo-Loops aus dem Herzkatheterlabor? Wir
         haben am 18.07. abends Rufbereitschaft.
-        """)), parent=j1, lang="de")
-    a.mail("INBOX", SERVICEDESK, [ME], None, at("eu", 2024, 7, 15, 9, 2), txt("""
+        """)
+        ),
+        parent=j1,
+        lang="de",
+    )
+    a.mail(
+        "INBOX",
+        SERVICEDESK,
+        [ME],
+        None,
+        at("eu", 2024, 7, 15, 9, 2),
+        txt("""
         Sehr geehrte Frau Dr. Hartmann,
 
         ja, der Notfall-Viewer zeigt auch Katheter- und Echo-Serien (ohne Messwerkzeuge).
@@ -1393,7 +2157,10 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
 
         Freundliche Grüße
         Tim Reuter, IT-Servicedesk
-        """), parent=j2, lang="de")
+        """),
+        parent=j2,
+        lang="de",
+    )
 
     # K. Insurer prior authorisation (INBOX/Sent, 5) - HTML with remote content
     tk = at("eu", 2024, 10, 7, 10, 0)
@@ -1414,56 +2181,137 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
         Ihre Leistungsprüfung, Nordstern Krankenversicherung
         """)
     k_html = html_page(
-        "<table width=\"100%\"><tr><td style=\"background:url(https://insurer.example.net/"
-        "mail/header-bg.jpg) repeat-x;height:64px\"><img src=\"https://insurer.example.net/"
-        "mail/logo.png\" alt=\"Nordstern\" height=\"40\"></td></tr></table>\n"
+        '<table width="100%"><tr><td style="background:url(https://insurer.example.net/'
+        'mail/header-bg.jpg) repeat-x;height:64px"><img src="https://insurer.example.net/'
+        'mail/logo.png" alt="Nordstern" height="40"></td></tr></table>\n'
         + html_from_text(k_text)
-        + "\n<img src=\"https://tracker.example.com/pixel.gif?c=pa-2024-0117\" width=\"1\" "
-        "height=\"1\">", title="PA-2024-0117")
-    k1 = a.mail("INBOX", INSURER, [ME], "Kostenübernahme PA-2024-0117: Unterlagen fehlen", tk,
-                k_text, html=k_html, lang="de", flagged=True)
-    k2 = a.mail("Sent", ME, [INSURER], None, at("eu", 2024, 10, 9, 16, 45), with_sig(txt("""
+        + '\n<img src="https://tracker.example.com/pixel.gif?c=pa-2024-0117" width="1" '
+        'height="1">',
+        title="PA-2024-0117",
+    )
+    k1 = a.mail(
+        "INBOX",
+        INSURER,
+        [ME],
+        "Kostenübernahme PA-2024-0117: Unterlagen fehlen",
+        tk,
+        k_text,
+        html=k_html,
+        lang="de",
+        flagged=True,
+    )
+    k2 = a.mail(
+        "Sent",
+        ME,
+        [INSURER],
+        None,
+        at("eu", 2024, 10, 9, 16, 45),
+        with_sig(
+            txt("""
         Sehr geehrte Damen und Herren,
 
         anbei die angeforderten Unterlagen zum Vorgang PA-2024-0117: Echobefund vom
         24.09.2024, Stellungnahme des Herzteams vom 01.10.2024 sowie der aktuelle
         Medikationsplan.
-        """)), parent=k1, lang="de", attachments=[
-        att_pdf("Befund_Müller.pdf", "Echokardiographie-Befund", [
-            "Patientin: Renate Mueller, geb. 02.11.1949",
-            "TTE/TEE 24.09.2024: hochgradige Mitralinsuffizienz (degenerativ, P2-Prolaps)",
-            "LVEF 52 %, sPAP 48 mmHg", "Herzteam: TEER empfohlen (STS-Score 7,9 %)"], tk),
-        att_png("Echo_Müller_2024-09-24.png", echo_png(rng)),
-        att_pdf("Medikationsplan_Müller.pdf", "Bundeseinheitlicher Medikationsplan",
-                ["Apixaban 5 mg 1-0-1", "Torasemid 10 mg 1-0-0", "Bisoprolol 2,5 mg 1-0-0",
-                 "Candesartan 8 mg 0-0-1"], tk)])
-    k3 = a.mail("INBOX", INSURER, [ME], None, at("eu", 2024, 10, 10, 8, 12), txt("""
+        """)
+        ),
+        parent=k1,
+        lang="de",
+        attachments=[
+            att_pdf(
+                "Befund_Müller.pdf",
+                "Echokardiographie-Befund",
+                [
+                    "Patientin: Renate Mueller, geb. 02.11.1949",
+                    "TTE/TEE 24.09.2024: hochgradige Mitralinsuffizienz (degenerativ, P2-Prolaps)",
+                    "LVEF 52 %, sPAP 48 mmHg",
+                    "Herzteam: TEER empfohlen (STS-Score 7,9 %)",
+                ],
+                tk,
+            ),
+            att_png("Echo_Müller_2024-09-24.png", echo_png(rng)),
+            att_pdf(
+                "Medikationsplan_Müller.pdf",
+                "Bundeseinheitlicher Medikationsplan",
+                [
+                    "Apixaban 5 mg 1-0-1",
+                    "Torasemid 10 mg 1-0-0",
+                    "Bisoprolol 2,5 mg 1-0-0",
+                    "Candesartan 8 mg 0-0-1",
+                ],
+                tk,
+            ),
+        ],
+    )
+    k3 = a.mail(
+        "INBOX",
+        INSURER,
+        [ME],
+        None,
+        at("eu", 2024, 10, 10, 8, 12),
+        txt("""
         Sehr geehrte Frau Dr. Hartmann,
 
         vielen Dank, Ihre Unterlagen sind vollständig eingegangen. Die Prüfung durch
         den Medizinischen Dienst dauert in der Regel 5 bis 10 Werktage.
 
         Ihre Leistungsprüfung
-        """), parent=k2, lang="de", quote_parent=False)
-    k4 = a.mail("INBOX", INSURER, [ME], None, at("eu", 2024, 10, 18, 11, 40), txt("""
+        """),
+        parent=k2,
+        lang="de",
+        quote_parent=False,
+    )
+    k4 = a.mail(
+        "INBOX",
+        INSURER,
+        [ME],
+        None,
+        at("eu", 2024, 10, 18, 11, 40),
+        txt("""
         Sehr geehrte Frau Dr. Hartmann,
 
         wir freuen uns, Ihnen mitteilen zu können, dass die Kosten für den Eingriff
         übernommen werden. Der Bewilligungsbescheid liegt bei.
 
         Ihre Leistungsprüfung
-        """), parent=k3, lang="de", quote_parent=False, attachments=[att_pdf(
-        "Bewilligung_PA-2024-0117.pdf", "Bewilligungsbescheid PA-2024-0117",
-        ["Leistung: interventionelle Mitralklappenrekonstruktion (TEER)",
-         "Entscheidung: bewilligt", "Gueltig bis: 31.01.2025"], tk)])
-    a.mail("Sent", ME, [INSURER], None, at("eu", 2024, 10, 18, 13, 5),
-           with_sig("Vielen Dank für die schnelle Bearbeitung.\n"), parent=k4, lang="de",
-           quote_parent=False)
+        """),
+        parent=k3,
+        lang="de",
+        quote_parent=False,
+        attachments=[
+            att_pdf(
+                "Bewilligung_PA-2024-0117.pdf",
+                "Bewilligungsbescheid PA-2024-0117",
+                [
+                    "Leistung: interventionelle Mitralklappenrekonstruktion (TEER)",
+                    "Entscheidung: bewilligt",
+                    "Gueltig bis: 31.01.2025",
+                ],
+                tk,
+            )
+        ],
+    )
+    a.mail(
+        "Sent",
+        ME,
+        [INSURER],
+        None,
+        at("eu", 2024, 10, 18, 13, 5),
+        with_sig("Vielen Dank für die schnelle Bearbeitung.\n"),
+        parent=k4,
+        lang="de",
+        quote_parent=False,
+    )
 
     # L. Hygiene audit 2023, entirely in BACKUP (5), windows-1252 CSV
     tl = at("eu", 2023, 7, 10, 8, 30)
-    l1 = a.mail("BACKUP", QM, [ME, VOGEL, MUELLER, BERG],
-                "Audit Händehygiene-Compliance Q2/2023 – Ergebnisse Innere", tl, txt("""
+    l1 = a.mail(
+        "BACKUP",
+        QM,
+        [ME, VOGEL, MUELLER, BERG],
+        "Audit Händehygiene-Compliance Q2/2023 – Ergebnisse Innere",
+        tl,
+        txt("""
         Liebe Kolleginnen und Kollegen,
 
         anbei die Ergebnisse der Compliance-Beobachtungen für das 2. Quartal. Die
@@ -1474,52 +2322,127 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
         Rückmeldung, welche Termine passen.
 
         Ihr Hygieneteam
-        """), lang="de", attachments=[att_csv("Compliance_Q2_2023.csv", txt("""
+        """),
+        lang="de",
+        attachments=[
+            att_csv(
+                "Compliance_Q2_2023.csv",
+                txt("""
         |Station;Beobachtungen;Compliance gesamt;vor Patientenkontakt;vor aseptischer Tätigkeit
         |7A;112;81,3 %;79,0 %;64,2 %
         |7B;98;74,5 %;70,1 %;55,0 %
         |Intensiv;143;88,8 %;90,2 %;82,5 %
         |Notaufnahme;87;69,0 %;66,7 %;51,3 %
-        """), charset="windows-1252")])
-    l2 = a.mail("BACKUP", ME, [QM], None, at("eu", 2023, 7, 10, 13, 15), with_sig(txt("""
+        """),
+                charset="windows-1252",
+            )
+        ],
+    )
+    l2 = a.mail(
+        "BACKUP",
+        ME,
+        [QM],
+        None,
+        at("eu", 2023, 7, 10, 13, 15),
+        with_sig(
+            txt("""
         Danke für die Auswertung. Für die Innere passt Dienstag 18.07. oder Donnerstag
         20.07. jeweils 07:45 Uhr in der Frühbesprechung.
-        """)), parent=l1, lang="de", cc=[VOGEL, MUELLER, BERG])
-    l3 = a.mail("BACKUP", VOGEL, [ME, QM], None, at("eu", 2023, 7, 10, 14, 2), txt("""
+        """)
+        ),
+        parent=l1,
+        lang="de",
+        cc=[VOGEL, MUELLER, BERG],
+    )
+    l3 = a.mail(
+        "BACKUP",
+        VOGEL,
+        [ME, QM],
+        None,
+        at("eu", 2023, 7, 10, 14, 2),
+        txt("""
         Für die Pflege auf 7B wäre der Donnerstag besser, dienstags sind wir wegen der
         Aufnahmen zu knapp besetzt.
 
         Katrin
-        """), parent=l2, lang="de")
-    l4 = a.mail("BACKUP", QM, [ME, VOGEL, MUELLER, BERG], None, at("eu", 2023, 7, 11, 9, 0),
-                txt("""
+        """),
+        parent=l2,
+        lang="de",
+    )
+    l4 = a.mail(
+        "BACKUP",
+        QM,
+        [ME, VOGEL, MUELLER, BERG],
+        None,
+        at("eu", 2023, 7, 11, 9, 0),
+        txt("""
         Dann machen wir Donnerstag, 20.07., 07:45 Uhr. Wir bringen die neuen
         Kitteltaschenflaschen mit.
 
         Ihr Hygieneteam
-        """), parent=l3, lang="de")
-    a.mail("BACKUP", MUELLER, [QM], None, at("eu", 2023, 7, 11, 9, 25),
-           "Passt, ich sage es in der Oberarztrunde an.\n\nJürgen\n", parent=l4, lang="de",
-           cc=[ME], quote_parent=False)
+        """),
+        parent=l3,
+        lang="de",
+    )
+    a.mail(
+        "BACKUP",
+        MUELLER,
+        [QM],
+        None,
+        at("eu", 2023, 7, 11, 9, 25),
+        "Passt, ich sage es in der Oberarztrunde an.\n\nJürgen\n",
+        parent=l4,
+        lang="de",
+        cc=[ME],
+        quote_parent=False,
+    )
 
     # M. Ethics submission spanning BACKUP (2023) -> INBOX/Sent (2024), 8 messages
     tm = at("eu", 2023, 11, 6, 11, 0)
-    m1 = a.mail("BACKUP", ME, [NOVAK], "Ethikantrag HF-REG: Einreichung Protokoll v2", tm,
-                with_sig(txt("""
+    m1 = a.mail(
+        "BACKUP",
+        ME,
+        [NOVAK],
+        "Ethikantrag HF-REG: Einreichung Protokoll v2",
+        tm,
+        with_sig(
+            txt("""
         Sehr geehrte Frau Prof. Novák,
 
         anbei übersende ich den Ethikantrag für das Herzinsuffizienz-Register HF-REG
         (Protokoll v2, Patienteninformation, Einwilligungserklärung). Die Studie ist
         als nicht-interventionelle Registerstudie angelegt.
-        """)), lang="de", attachments=[
-        att_docx("HF-REG_Protokoll_v2.docx", ["HF-REG Studienprotokoll v2",
-                                              "Nicht-interventionelles Register",
-                                              "Primaerer Endpunkt: Rehospitalisierung 12 Monate"],
-                 octet=True),
-        att_pdf("Patienteninformation_v2.pdf", "Patienteninformation HF-REG v2",
-                ["Sie werden gebeten, an einem Register teilzunehmen ...",
-                 "Ihre Teilnahme ist freiwillig."], tm)])
-    m2 = a.mail("BACKUP", NOVAK, [ME], None, at("eu", 2023, 11, 8, 16, 20), txt("""
+        """)
+        ),
+        lang="de",
+        attachments=[
+            att_docx(
+                "HF-REG_Protokoll_v2.docx",
+                [
+                    "HF-REG Studienprotokoll v2",
+                    "Nicht-interventionelles Register",
+                    "Primaerer Endpunkt: Rehospitalisierung 12 Monate",
+                ],
+                octet=True,
+            ),
+            att_pdf(
+                "Patienteninformation_v2.pdf",
+                "Patienteninformation HF-REG v2",
+                [
+                    "Sie werden gebeten, an einem Register teilzunehmen ...",
+                    "Ihre Teilnahme ist freiwillig.",
+                ],
+                tm,
+            ),
+        ],
+    )
+    m2 = a.mail(
+        "BACKUP",
+        NOVAK,
+        [ME],
+        None,
+        at("eu", 2023, 11, 8, 16, 20),
+        txt("""
         Sehr geehrte Frau Dr. Hartmann,
 
         vielen Dank, der Antrag ist unter der Nummer EK-2023-487 eingegangen und wird
@@ -1528,8 +2451,17 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
         Mit freundlichen Grüßen
         Helena Novák
         Vorsitzende der Ethikkommission
-        """), parent=m1, lang="de")
-    m3 = a.mail("BACKUP", NOVAK, [ME], None, at("eu", 2023, 12, 7, 10, 5), txt("""
+        """),
+        parent=m1,
+        lang="de",
+    )
+    m3 = a.mail(
+        "BACKUP",
+        NOVAK,
+        [ME],
+        None,
+        at("eu", 2023, 12, 7, 10, 5),
+        txt("""
         Sehr geehrte Frau Dr. Hartmann,
 
         die Kommission hat den Antrag beraten und bittet um folgende Änderungen:
@@ -1541,54 +2473,132 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
         Die ausführliche Stellungnahme liegt bei.
 
         Helena Novák
-        """), parent=m2, lang="de", attachments=[att_pdf(
-        "Stellungnahme_EK-2023-487.pdf", "Stellungnahme der Ethikkommission EK-2023-487",
-        ["Beschluss: zustimmende Bewertung unter Auflagen",
-         "Auflage 1: Patienteninformation in einfacher Sprache",
-         "Auflage 2: Pseudonymisierung und Loeschfristen",
-         "Auflage 3: Datenzugang Partnerzentren"], tm)])
-    m4 = a.mail("BACKUP", ME, [NOVAK], None, at("eu", 2023, 12, 8, 8, 40), with_sig(txt("""
+        """),
+        parent=m2,
+        lang="de",
+        attachments=[
+            att_pdf(
+                "Stellungnahme_EK-2023-487.pdf",
+                "Stellungnahme der Ethikkommission EK-2023-487",
+                [
+                    "Beschluss: zustimmende Bewertung unter Auflagen",
+                    "Auflage 1: Patienteninformation in einfacher Sprache",
+                    "Auflage 2: Pseudonymisierung und Loeschfristen",
+                    "Auflage 3: Datenzugang Partnerzentren",
+                ],
+                tm,
+            )
+        ],
+    )
+    m4 = a.mail(
+        "BACKUP",
+        ME,
+        [NOVAK],
+        None,
+        at("eu", 2023, 12, 8, 8, 40),
+        with_sig(
+            txt("""
         Vielen Dank für die konstruktiven Hinweise. Wir überarbeiten die Unterlagen und
         reichen Protokoll v3 voraussichtlich im Februar ein.
-        """)), parent=m3, lang="de")
-    m5 = a.mail("Sent", ME, [NOVAK], "AW: Ethikantrag HF-REG: Protokoll v3",
-                at("eu", 2024, 2, 19, 17, 10), with_sig(txt("""
+        """)
+        ),
+        parent=m3,
+        lang="de",
+    )
+    m5 = a.mail(
+        "Sent",
+        ME,
+        [NOVAK],
+        "AW: Ethikantrag HF-REG: Protokoll v3",
+        at("eu", 2024, 2, 19, 17, 10),
+        with_sig(
+            txt("""
         Sehr geehrte Frau Prof. Novák,
 
         anbei die überarbeiteten Unterlagen (Protokoll v3, Patienteninformation v3 in
         einfacher Sprache). Die Änderungen sind im Dokument markiert.
-        """)), parent=m4, lang="de",
-                attachments=[
-                    att_docx("HF-REG_Protokoll_v3.docx", ["HF-REG Studienprotokoll v3",
-                                                          "Abschnitt 9.2: Pseudonymisierung",
-                                                          "Abschnitt 9.4: Loeschfristen"]),
-                    att_docx("Patienteninformation_v3_einfache_Sprache.docx",
-                             ["Was ist ein Register?", "Was passiert mit meinen Daten?"])])
-    m6 = a.mail("INBOX", NOVAK, [ME], None, at("eu", 2024, 3, 6, 12, 30), txt("""
+        """)
+        ),
+        parent=m4,
+        lang="de",
+        attachments=[
+            att_docx(
+                "HF-REG_Protokoll_v3.docx",
+                [
+                    "HF-REG Studienprotokoll v3",
+                    "Abschnitt 9.2: Pseudonymisierung",
+                    "Abschnitt 9.4: Loeschfristen",
+                ],
+            ),
+            att_docx(
+                "Patienteninformation_v3_einfache_Sprache.docx",
+                ["Was ist ein Register?", "Was passiert mit meinen Daten?"],
+            ),
+        ],
+    )
+    m6 = a.mail(
+        "INBOX",
+        NOVAK,
+        [ME],
+        None,
+        at("eu", 2024, 3, 6, 12, 30),
+        txt("""
         Sehr geehrte Frau Dr. Hartmann,
 
         die Auflagen sind erfüllt. Das zustimmende Votum zu EK-2023-487 liegt bei.
         Bitte denken Sie an die jährlichen Berichte.
 
         Helena Novák
-        """), parent=m5, lang="de", attachments=[att_pdf(
-        "Votum_EK-2023-487.pdf", "Zustimmendes Votum EK-2023-487",
-        ["Die Ethikkommission erhebt keine Bedenken.", "Datum: 05.03.2024"], tm)],
-                flagged=True)
-    m7 = a.mail("Sent", ME, [NOVAK], None, at("eu", 2024, 3, 6, 14, 0),
-                with_sig("Herzlichen Dank, das ist eine gute Nachricht für das ganze Team!\n"),
-                parent=m6, lang="de", cc=[PAPADAKIS, MUELLER], quote_parent=False)
-    a.mail("INBOX", MUELLER, [ME], None, at("eu", 2024, 3, 6, 14, 22), txt("""
+        """),
+        parent=m5,
+        lang="de",
+        attachments=[
+            att_pdf(
+                "Votum_EK-2023-487.pdf",
+                "Zustimmendes Votum EK-2023-487",
+                ["Die Ethikkommission erhebt keine Bedenken.", "Datum: 05.03.2024"],
+                tm,
+            )
+        ],
+        flagged=True,
+    )
+    m7 = a.mail(
+        "Sent",
+        ME,
+        [NOVAK],
+        None,
+        at("eu", 2024, 3, 6, 14, 0),
+        with_sig("Herzlichen Dank, das ist eine gute Nachricht für das ganze Team!\n"),
+        parent=m6,
+        lang="de",
+        cc=[PAPADAKIS, MUELLER],
+        quote_parent=False,
+    )
+    a.mail(
+        "INBOX",
+        MUELLER,
+        [ME],
+        None,
+        at("eu", 2024, 3, 6, 14, 22),
+        txt("""
         Glückwunsch! Dann können wir im April mit dem Einschluss beginnen. Ich kümmere
         mich um die eCRF-Zugänge.
 
         Jürgen
-        """), parent=m7, lang="de")
+        """),
+        parent=m7,
+        lang="de",
+    )
 
     # N. Team lunch with emoji subject (INBOX/Sent, 5)
     tn = at("eu", 2025, 6, 10, 11, 15)
-    n1 = a.mail("INBOX", VOGEL, [ME, ZMUDA, OKAFOR, BERG, SCHOLZ],
-                "Team lunch on Friday 🎉🍕", tn, txt("""
+    n1 = a.mail(
+        "INBOX",
+        VOGEL,
+        [ME, ZMUDA, OKAFOR, BERG, SCHOLZ],
+        "Team lunch on Friday 🎉🍕",
+        tn,
+        txt("""
         Hi all,
 
         to celebrate Felix passing his specialist exam 🎓 we are going for pizza on
@@ -1596,27 +2606,65 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
         can book a table.
 
         Katrin
-        """))
-    n2 = a.mail("INBOX", OKAFOR, [VOGEL], None, at("eu", 2025, 6, 10, 11, 40),
-                "I'm in! 🙋‍♂️\n\nChidi\n", parent=n1, cc=[ME, ZMUDA, BERG, SCHOLZ],
-                quote_parent=False)
-    n3 = a.mail("Sent", ME, [VOGEL], None, at("eu", 2025, 6, 10, 12, 5),
-                "Count me in too – congratulations, Felix! 🥳\n\nLena\n", parent=n2,
-                cc=[OKAFOR, ZMUDA, BERG, SCHOLZ], quote_parent=False)
-    n4 = a.mail("INBOX", ZMUDA, [VOGEL], None, at("eu", 2025, 6, 10, 13, 30),
-                "Ja, bin dabei, aber erst ab 13:00 (Visite). 🍕\n\nŁukasz\n", parent=n3,
-                cc=[ME, OKAFOR, BERG, SCHOLZ], quote_parent=False)
-    a.mail("INBOX", VOGEL, [ME, ZMUDA, OKAFOR, BERG, SCHOLZ], None,
-           at("eu", 2025, 6, 12, 16, 0), txt("""
+        """),
+    )
+    n2 = a.mail(
+        "INBOX",
+        OKAFOR,
+        [VOGEL],
+        None,
+        at("eu", 2025, 6, 10, 11, 40),
+        "I'm in! 🙋‍♂️\n\nChidi\n",
+        parent=n1,
+        cc=[ME, ZMUDA, BERG, SCHOLZ],
+        quote_parent=False,
+    )
+    n3 = a.mail(
+        "Sent",
+        ME,
+        [VOGEL],
+        None,
+        at("eu", 2025, 6, 10, 12, 5),
+        "Count me in too – congratulations, Felix! 🥳\n\nLena\n",
+        parent=n2,
+        cc=[OKAFOR, ZMUDA, BERG, SCHOLZ],
+        quote_parent=False,
+    )
+    n4 = a.mail(
+        "INBOX",
+        ZMUDA,
+        [VOGEL],
+        None,
+        at("eu", 2025, 6, 10, 13, 30),
+        "Ja, bin dabei, aber erst ab 13:00 (Visite). 🍕\n\nŁukasz\n",
+        parent=n3,
+        cc=[ME, OKAFOR, BERG, SCHOLZ],
+        quote_parent=False,
+    )
+    a.mail(
+        "INBOX",
+        VOGEL,
+        [ME, ZMUDA, OKAFOR, BERG, SCHOLZ],
+        None,
+        at("eu", 2025, 6, 12, 16, 0),
+        txt("""
         Table for 6 booked for 12:30, Łukasz joins later. See you there! ☀️
 
         Katrin
-        """), parent=n4, quote_parent=False)
+        """),
+        parent=n4,
+        quote_parent=False,
+    )
 
     # O. M&M conference invitation with iCalendar (INBOX/Sent, 3)
     to = at("eu", 2025, 2, 10, 15, 0)
-    o1 = a.mail("INBOX", MUELLER, [ME, OKAFOR, BERG, ZMUDA],
-                "Einladung: M&M-Konferenz Kardiologie am 26.02.2025", to, txt("""
+    o1 = a.mail(
+        "INBOX",
+        MUELLER,
+        [ME, OKAFOR, BERG, ZMUDA],
+        "Einladung: M&M-Konferenz Kardiologie am 26.02.2025",
+        to,
+        txt("""
         Liebe Kolleginnen und Kollegen,
 
         die nächste Morbiditäts- und Mortalitätskonferenz findet am Mittwoch, 26.02.,
@@ -1624,27 +2672,75 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
         melden. Termin im Anhang.
 
         Jürgen
-        """), lang="de", attachments=[att_ics("MM-Konferenz_2025-02-26.ics", ics(
-        "mm-20250226@clinic.example", "M&M-Konferenz Kardiologie",
-        at("eu", 2025, 2, 26, 7, 30), 60, "Hörsaal 2, Haus A", MUELLER,
-        [ME, OKAFOR, BERG, ZMUDA], to, "Fallvorstellungen; bitte pünktlich"))])
-    o2 = a.mail("Sent", ME, [MUELLER], None, at("eu", 2025, 2, 11, 8, 0), with_sig(txt("""
+        """),
+        lang="de",
+        attachments=[
+            att_ics(
+                "MM-Konferenz_2025-02-26.ics",
+                ics(
+                    "mm-20250226@clinic.example",
+                    "M&M-Konferenz Kardiologie",
+                    at("eu", 2025, 2, 26, 7, 30),
+                    60,
+                    "Hörsaal 2, Haus A",
+                    MUELLER,
+                    [ME, OKAFOR, BERG, ZMUDA],
+                    to,
+                    "Fallvorstellungen; bitte pünktlich",
+                ),
+            )
+        ],
+    )
+    o2 = a.mail(
+        "Sent",
+        ME,
+        [MUELLER],
+        None,
+        at("eu", 2025, 2, 11, 8, 0),
+        with_sig(
+            txt("""
         Hallo Jürgen,
 
         ich stelle den Fall mit der späten Tamponade nach Ablation vor (anonymisiert).
         Folien im Anhang als PDF, damit du die Reihenfolge planen kannst.
-        """)), parent=o1, lang="de", attachments=[att_pdf(
-        "MM_Fall_Tamponade_anonymisiert.pdf", "M&M: spaete Perikardtamponade nach PVI",
-        ["Fall: 67 J., PVI bei paroxysmalem VHF", "Tag 9: Dyspnoe, Hypotonie",
-         "Lessons learned: Entlassungs-Echo, Aufklaerung Warnzeichen"], to)])
-    a.mail("INBOX", MUELLER, [ME], None, at("eu", 2025, 2, 11, 8, 45),
-           "Perfekt, danke! Du bist als erster Fall eingeplant.\n\nJürgen\n", parent=o2,
-           lang="de", quote_parent=False)
+        """)
+        ),
+        parent=o1,
+        lang="de",
+        attachments=[
+            att_pdf(
+                "MM_Fall_Tamponade_anonymisiert.pdf",
+                "M&M: spaete Perikardtamponade nach PVI",
+                [
+                    "Fall: 67 J., PVI bei paroxysmalem VHF",
+                    "Tag 9: Dyspnoe, Hypotonie",
+                    "Lessons learned: Entlassungs-Echo, Aufklaerung Warnzeichen",
+                ],
+                to,
+            )
+        ],
+    )
+    a.mail(
+        "INBOX",
+        MUELLER,
+        [ME],
+        None,
+        at("eu", 2025, 2, 11, 8, 45),
+        "Perfekt, danke! Du bist als erster Fall eingeplant.\n\nJürgen\n",
+        parent=o2,
+        lang="de",
+        quote_parent=False,
+    )
 
     # P. Patient rescheduling (INBOX/Sent, 3)
     tp = at("eu", 2025, 8, 18, 19, 22)
-    p1 = a.mail("INBOX", LINDQVIST, [ME], "Termin Herzschrittmacher-Kontrolle verschieben?", tp,
-                txt("""
+    p1 = a.mail(
+        "INBOX",
+        LINDQVIST,
+        [ME],
+        "Termin Herzschrittmacher-Kontrolle verschieben?",
+        tp,
+        txt("""
         Sehr geehrte Frau Dr. Hartmann,
 
         ich habe am 27. August um 9:00 Uhr einen Termin zur Schrittmacherkontrolle. Leider
@@ -1653,24 +2749,51 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
 
         Mit freundlichen Grüßen
         Peter Lindqvist
-        """), lang="de")
-    p2 = a.mail("Sent", ME, [LINDQVIST], None, at("eu", 2025, 8, 19, 7, 50), with_sig(txt("""
+        """),
+        lang="de",
+    )
+    p2 = a.mail(
+        "Sent",
+        ME,
+        [LINDQVIST],
+        None,
+        at("eu", 2025, 8, 19, 7, 50),
+        with_sig(
+            txt("""
         Sehr geehrter Herr Lindqvist,
 
         das ist kein Problem. Ich habe Ihren Termin auf Dienstag, 2. September, 10:15 Uhr
         verlegt (Schrittmacherambulanz, Haus C, Erdgeschoss). Bitte bringen Sie Ihren
         Schrittmacherausweis mit. Mein herzliches Beileid.
-        """)), parent=p1, lang="de")
-    a.mail("INBOX", LINDQVIST, [ME], None, at("eu", 2025, 8, 19, 9, 3), txt("""
+        """)
+        ),
+        parent=p1,
+        lang="de",
+    )
+    a.mail(
+        "INBOX",
+        LINDQVIST,
+        [ME],
+        None,
+        at("eu", 2025, 8, 19, 9, 3),
+        txt("""
         Vielen Dank für die schnelle Antwort, der Termin passt.
 
         Peter Lindqvist
-        """), parent=p2, lang="de")
+        """),
+        parent=p2,
+        lang="de",
+    )
 
     # Q. Critical value -> forwarded as message/rfc822 -> reply (INBOX/Sent/INBOX, 3)
     tq = at("eu", 2025, 4, 22, 6, 48)
-    q1 = a.mail("INBOX", LAB, [ME], "KRITISCHER WERT: Kalium 6,8 mmol/l – Station 7B, Bett 12",
-                tq, txt("""
+    q1 = a.mail(
+        "INBOX",
+        LAB,
+        [ME],
+        "KRITISCHER WERT: Kalium 6,8 mmol/l – Station 7B, Bett 12",
+        tq,
+        txt("""
         ACHTUNG – kritischer Laborwert
 
         Patient:    Fährmann, Gisela (PID 0048213), Station 7B, Bett 12
@@ -1682,32 +2805,63 @@ def build_threads(a: Archive) -> None:  # noqa: C901 - a long list of scripted c
         durchgegeben.
 
         Zentrallabor – automatische Benachrichtigung, bitte nicht antworten.
-        """), lang="de", headers=[("Importance", "high"), ("X-Priority", "1 (Highest)"),
-                                   ("Auto-Submitted", "auto-generated")],
-                mailer="LabNotify 3.1")
-    q2 = a.mail("Sent", ME, [OKAFOR], "WG: KRITISCHER WERT: Kalium 6,8 mmol/l – Station 7B, "
-                "Bett 12", at("eu", 2025, 4, 22, 7, 2), with_sig(txt("""
+        """),
+        lang="de",
+        headers=[
+            ("Importance", "high"),
+            ("X-Priority", "1 (Highest)"),
+            ("Auto-Submitted", "auto-generated"),
+        ],
+        mailer="LabNotify 3.1",
+    )
+    q2 = a.mail(
+        "Sent",
+        ME,
+        [OKAFOR],
+        "WG: KRITISCHER WERT: Kalium 6,8 mmol/l – Station 7B, Bett 12",
+        at("eu", 2025, 4, 22, 7, 2),
+        with_sig(
+            txt("""
         Chidi,
 
         kannst du bitte sofort nach Frau Fährmann sehen (7B/12)? EKG, Kontrolle aus
         Vollblut-BGA, ggf. Calciumgluconat und Insulin-Glukose. Ramipril und
         Spironolacton pausieren. Ich bin ab 07:30 im Haus.
-        """)), forward=q1, lang="de", flagged=False)
-    a.mail("INBOX", OKAFOR, [ME], "AW: WG: KRITISCHER WERT: Kalium 6,8 mmol/l – Station 7B, "
-           "Bett 12", at("eu", 2025, 4, 22, 7, 26), txt("""
+        """)
+        ),
+        forward=q1,
+        lang="de",
+        flagged=False,
+    )
+    a.mail(
+        "INBOX",
+        OKAFOR,
+        [ME],
+        "AW: WG: KRITISCHER WERT: Kalium 6,8 mmol/l – Station 7B, Bett 12",
+        at("eu", 2025, 4, 22, 7, 26),
+        txt("""
         Gesehen. BGA-Kalium 6,1, EKG mit spitzen T-Wellen, keine Arrhythmien. Calcium-
         gluconat und Insulin-Glukose gegeben, Kontrolle in 2 h. RAAS-Blocker und
         Spironolacton abgesetzt.
 
         Chidi
-        """), parent=q2, lang="de")
+        """),
+        parent=q2,
+        lang="de",
+    )
 
 
 # ---- single messages ---------------------------------------------------------------------
 
 
-def _work_time(rng: random.Random, start: date, end: date, zone: str = "eu",
-               weekend: bool = False, slot: tuple[int, int] = (0, 1)) -> datetime:
+def _work_time(
+    rng: random.Random,
+    start: date,
+    end: date,
+    zone: str = "eu",
+    weekend: bool = False,
+    slot: tuple[int, int] = (0, 1),
+) -> datetime:
     """A random working-hours moment in slot ``i`` of ``n`` equal slices of [start, end]."""
     i, n = slot
     width = (end - start).days / n
@@ -1717,8 +2871,15 @@ def _work_time(rng: random.Random, start: date, end: date, zone: str = "eu",
         day = start + timedelta(days=rng.randint(0, span))
         if weekend or day.weekday() < 5:
             break
-    return at(zone, day.year, day.month, day.day, rng.randint(7, 18), rng.randint(0, 59),
-              rng.randint(0, 59))
+    return at(
+        zone,
+        day.year,
+        day.month,
+        day.day,
+        rng.randint(7, 18),
+        rng.randint(0, 59),
+        rng.randint(0, 59),
+    )
 
 
 def f_lab_result(a: Archive, folder: str, when: datetime, i: int) -> Mail:
@@ -1750,18 +2911,40 @@ def f_lab_result(a: Archive, folder: str, when: datetime, i: int) -> Mail:
             Central Laboratory – results service (automated message)
             """)
     csv_charset = "windows-1252" if i % 4 == 1 else "utf-8"
-    atts = [att_csv(f"Labor_{ascii_name(last)}_{when:%Y%m%d}.csv",
-                    lab_csv(rng, rng.randint(4, 12), when, german=german, charset=csv_charset),
-                    charset=csv_charset,
-                    cte="quoted-printable" if i % 2 else "base64")]
+    atts = [
+        att_csv(
+            f"Labor_{ascii_name(last)}_{when:%Y%m%d}.csv",
+            lab_csv(rng, rng.randint(4, 12), when, german=german, charset=csv_charset),
+            charset=csv_charset,
+            cte="quoted-printable" if i % 2 else "base64",
+        )
+    ]
     if i % 2 == 0:
-        atts.append(att_pdf(f"Befund_{last}.pdf", f"Laborbefund {ascii_name(last)}",
-                            [f"Patient: {first} {last}, PID {pid}",
-                             f"Eingang: {when:%d.%m.%Y %H:%M}", "Befund: siehe Tabelle",
-                             "Validiert: Dr. T. Brandt"], when))
-    return a.mail(folder, LAB, [ME], subject, when, text, lang="de" if german else "en",
-                  attachments=atts, headers=[("Auto-Submitted", "auto-generated")],
-                  mailer="LabNotify 3.1")
+        atts.append(
+            att_pdf(
+                f"Befund_{last}.pdf",
+                f"Laborbefund {ascii_name(last)}",
+                [
+                    f"Patient: {first} {last}, PID {pid}",
+                    f"Eingang: {when:%d.%m.%Y %H:%M}",
+                    "Befund: siehe Tabelle",
+                    "Validiert: Dr. T. Brandt",
+                ],
+                when,
+            )
+        )
+    return a.mail(
+        folder,
+        LAB,
+        [ME],
+        subject,
+        when,
+        text,
+        lang="de" if german else "en",
+        attachments=atts,
+        headers=[("Auto-Submitted", "auto-generated")],
+        mailer="LabNotify 3.1",
+    )
 
 
 def f_radiology(a: Archive, folder: str, when: datetime, i: int) -> Mail:
@@ -1787,13 +2970,27 @@ def f_radiology(a: Archive, folder: str, when: datetime, i: int) -> Mail:
         Mit kollegialen Grüßen
         Radiologie am Park
         """)
-    atts = [att_pdf(f"Befund_{last}_{exam[0].split()[0]}.pdf", f"Befund {exam[0]}",
-                    [f"Patient: {first} {last}", f"Untersuchung: {exam[0]}",
-                     f"Beurteilung: {exam[1]}"], when)]
+    atts = [
+        att_pdf(
+            f"Befund_{last}_{exam[0].split()[0]}.pdf",
+            f"Befund {exam[0]}",
+            [f"Patient: {first} {last}", f"Untersuchung: {exam[0]}", f"Beurteilung: {exam[1]}"],
+            when,
+        )
+    ]
     if i % 2 == 1:
         atts.append(att_png(f"Schnittbild_{i}.png", echo_png(rng, 64, 48)))
-    return a.mail(folder, RADIOLOGY, [ME], f"Befund: {exam[0]} – {last}, {first}", when, text,
-                  lang="de", attachments=atts, cte="quoted-printable")
+    return a.mail(
+        folder,
+        RADIOLOGY,
+        [ME],
+        f"Befund: {exam[0]} – {last}, {first}",
+        when,
+        text,
+        lang="de",
+        attachments=atts,
+        cte="quoted-printable",
+    )
 
 
 def f_appointment(a: Archive, folder: str, when: datetime, i: int) -> Mail:
@@ -1801,58 +2998,99 @@ def f_appointment(a: Archive, folder: str, when: datetime, i: int) -> Mail:
     first, last = patient(rng)
     slot = when + timedelta(days=rng.randint(2, 14))
     slot = slot.replace(hour=rng.choice([8, 9, 10, 11, 13, 14]), minute=rng.choice([0, 15, 30]))
-    clinic = rng.choice(["Herzinsuffizienz-Ambulanz", "Schrittmacherambulanz",
-                         "Echokardiographie", "Privatsprechstunde Dr. Hartmann",
-                         "Brustschmerz-Ambulanz"])
+    clinic = rng.choice(
+        [
+            "Herzinsuffizienz-Ambulanz",
+            "Schrittmacherambulanz",
+            "Echokardiographie",
+            "Privatsprechstunde Dr. Hartmann",
+            "Brustschmerz-Ambulanz",
+        ]
+    )
     text = txt(f"""
         Neue Terminbuchung
 
         Ambulanz:  {clinic}
         Patient:   {last}, {first}
         Termin:    {slot:%d.%m.%Y, %H:%M} Uhr
-        Raum:      Haus C, {rng.choice(['Erdgeschoss', '1. OG', '2. OG'])}
+        Raum:      Haus C, {rng.choice(["Erdgeschoss", "1. OG", "2. OG"])}
         Gebucht:   {when:%d.%m.%Y %H:%M} über Online-Terminvergabe
 
         Diese Nachricht wurde automatisch erzeugt.
         """)
     html = html_page(
-        "<h2 style=\"color:#0b5394\">Neue Terminbuchung</h2>\n<table cellpadding=\"4\">"
+        '<h2 style="color:#0b5394">Neue Terminbuchung</h2>\n<table cellpadding="4">'
         f"<tr><td>Ambulanz</td><td><b>{escape(clinic)}</b></td></tr>"
         f"<tr><td>Patient</td><td>{escape(last)}, {escape(first)}</td></tr>"
         f"<tr><td>Termin</td><td>{slot:%d.%m.%Y, %H:%M} Uhr</td></tr></table>\n"
-        "<p><a href=\"https://termine.clinic.example/kalender\">Im Kalender öffnen</a></p>",
-        title="Terminbuchung")
+        '<p><a href="https://termine.clinic.example/kalender">Im Kalender öffnen</a></p>',
+        title="Terminbuchung",
+    )
     atts = []
     if i % 3 == 0:
-        atts.append(att_ics("Termin.ics", ics(
-            f"appt-{slot:%Y%m%d%H%M}-{i}@termine.clinic.example", f"{clinic}: {last}",
-            slot, 30, "Haus C", SCHEDULER, [ME], when)))
-    return a.mail(folder, SCHEDULER, [ME], f"Neue Terminbuchung: {clinic} am {slot:%d.%m.%Y}",
-                  when, text, html=html, lang="de", attachments=atts,
-                  headers=[("Auto-Submitted", "auto-generated")], mailer="Termino 2.7")
+        atts.append(
+            att_ics(
+                "Termin.ics",
+                ics(
+                    f"appt-{slot:%Y%m%d%H%M}-{i}@termine.clinic.example",
+                    f"{clinic}: {last}",
+                    slot,
+                    30,
+                    "Haus C",
+                    SCHEDULER,
+                    [ME],
+                    when,
+                ),
+            )
+        )
+    return a.mail(
+        folder,
+        SCHEDULER,
+        [ME],
+        f"Neue Terminbuchung: {clinic} am {slot:%d.%m.%Y}",
+        when,
+        text,
+        html=html,
+        lang="de",
+        attachments=atts,
+        headers=[("Auto-Submitted", "auto-generated")],
+        mailer="Termino 2.7",
+    )
 
 
 IT_NOTICES = [
-    ("Neue Passwortrichtlinie ab 1. Oktober",
-     "Ab dem 1. Oktober müssen Passwörter mindestens 14 Zeichen lang sein. Sie werden bei der "
-     "nächsten Anmeldung zur Änderung aufgefordert. Das IT-Team wird Sie niemals per E-Mail "
-     "nach Ihrem Passwort fragen."),
-    ("Zwei-Faktor-Anmeldung für den Fernzugriff",
-     "Für den VPN-Zugang ist ab sofort eine Zwei-Faktor-Anmeldung erforderlich. Die "
-     "Einrichtungsanleitung finden Sie im Intranet unter IT > Fernzugriff."),
-    ("Störung behoben: Druck von Arztbriefen",
-     "Die Störung beim Druck von Arztbriefen aus dem KIS ist seit 10:40 Uhr behoben. Bitte "
-     "drucken Sie betroffene Briefe erneut."),
-    ("Windows-Updates am Wochenende",
-     "Am Samstag werden auf allen Stationsrechnern Sicherheitsupdates eingespielt. Bitte "
-     "melden Sie sich am Freitag vor Dienstende ab, speichern Sie offene Dokumente."),
-    ("Neues Diktiersystem in der Inneren Medizin",
-     "Ab Montag steht das neue Spracherkennungssystem zur Verfügung. Schulungstermine finden "
-     "täglich um 14:00 Uhr im Schulungsraum 1 statt."),
-    ("Phishing-Warnung: gefälschte Mails zur Passwortänderung",
-     "Derzeit kursieren gefälschte E-Mails, die angeblich vom IT-Servicedesk stammen und zur "
-     "Eingabe des Passworts auffordern. Klicken Sie nicht auf Links und leiten Sie solche "
-     "Mails an security@it.clinic.example weiter."),
+    (
+        "Neue Passwortrichtlinie ab 1. Oktober",
+        "Ab dem 1. Oktober müssen Passwörter mindestens 14 Zeichen lang sein. Sie werden bei der "
+        "nächsten Anmeldung zur Änderung aufgefordert. Das IT-Team wird Sie niemals per E-Mail "
+        "nach Ihrem Passwort fragen.",
+    ),
+    (
+        "Zwei-Faktor-Anmeldung für den Fernzugriff",
+        "Für den VPN-Zugang ist ab sofort eine Zwei-Faktor-Anmeldung erforderlich. Die "
+        "Einrichtungsanleitung finden Sie im Intranet unter IT > Fernzugriff.",
+    ),
+    (
+        "Störung behoben: Druck von Arztbriefen",
+        "Die Störung beim Druck von Arztbriefen aus dem KIS ist seit 10:40 Uhr behoben. Bitte "
+        "drucken Sie betroffene Briefe erneut.",
+    ),
+    (
+        "Windows-Updates am Wochenende",
+        "Am Samstag werden auf allen Stationsrechnern Sicherheitsupdates eingespielt. Bitte "
+        "melden Sie sich am Freitag vor Dienstende ab, speichern Sie offene Dokumente.",
+    ),
+    (
+        "Neues Diktiersystem in der Inneren Medizin",
+        "Ab Montag steht das neue Spracherkennungssystem zur Verfügung. Schulungstermine finden "
+        "täglich um 14:00 Uhr im Schulungsraum 1 statt.",
+    ),
+    (
+        "Phishing-Warnung: gefälschte Mails zur Passwortänderung",
+        "Derzeit kursieren gefälschte E-Mails, die angeblich vom IT-Servicedesk stammen und zur "
+        "Eingabe des Passworts auffordern. Klicken Sie nicht auf Links und leiten Sie solche "
+        "Mails an security@it.clinic.example weiter.",
+    ),
 ]
 
 
@@ -1871,26 +3109,43 @@ def f_it_notice(a: Archive, folder: str, when: datetime, i: int) -> Mail:
     head = ""
     extra = ""
     if i % 3 == 0:
-        head = "<link rel=stylesheet href=\"https://cdn.example.net/s.css\">"
+        head = '<link rel=stylesheet href="https://cdn.example.net/s.css">'
     elif i % 3 == 1:
         # an inline data: image (not remote content)
         icon = logo_png((11, 83, 148), 16)
-        extra = ("<img alt=\"IT\" src=\"data:image/png;base64,"
-                 + base64.b64encode(icon).decode() + "\">")
-    html = html_page(extra + "<h2>" + escape(title) + "</h2>\n" + html_from_text(text),
-                     head=head, title=title)
-    return a.mail(folder, SERVICEDESK, [Group("Alle Mitarbeitenden")], f"[IT-Info] {title}",
-                  when, text, html=html, lang="de", headers=[("Precedence", "bulk")])
+        extra = '<img alt="IT" src="data:image/png;base64,' + base64.b64encode(icon).decode() + '">'
+    html = html_page(
+        extra + "<h2>" + escape(title) + "</h2>\n" + html_from_text(text), head=head, title=title
+    )
+    return a.mail(
+        folder,
+        SERVICEDESK,
+        [Group("Alle Mitarbeitenden")],
+        f"[IT-Info] {title}",
+        when,
+        text,
+        html=html,
+        lang="de",
+        headers=[("Precedence", "bulk")],
+    )
 
 
 WEEKLY_ITEMS = [
     ("Neue Cafeteria-Öffnungszeiten", "Ab Montag ist die Cafeteria bis 19:30 Uhr geöffnet."),
-    ("Betriebssport: Drachenbootrennen", "Wir suchen noch Paddlerinnen und Paddler für das "
-     "Firmenrennen im Juni. Training donnerstags 17:30 Uhr."),
-    ("Grippeimpfung", "Die Betriebsärztin impft ab sofort montags bis freitags 8–10 Uhr ohne "
-     "Termin."),
-    ("Neue Kolleginnen und Kollegen", "Wir begrüßen 14 neue Mitarbeitende, darunter drei "
-     "Assistenzärztinnen in der Inneren Medizin."),
+    (
+        "Betriebssport: Drachenbootrennen",
+        "Wir suchen noch Paddlerinnen und Paddler für das "
+        "Firmenrennen im Juni. Training donnerstags 17:30 Uhr.",
+    ),
+    (
+        "Grippeimpfung",
+        "Die Betriebsärztin impft ab sofort montags bis freitags 8–10 Uhr ohne Termin.",
+    ),
+    (
+        "Neue Kolleginnen und Kollegen",
+        "Wir begrüßen 14 neue Mitarbeitende, darunter drei "
+        "Assistenzärztinnen in der Inneren Medizin.",
+    ),
     ("Parkhaus-Sanierung", "Ebene 2 des Parkhauses ist bis Monatsende gesperrt."),
     ("Fortbildung der Woche", "Mittwoch 15:00 Uhr: Delir erkennen und behandeln, Hörsaal 1."),
     ("Sommerfest", "Das Sommerfest findet am 5. Juli ab 16 Uhr im Klinikpark statt."),
@@ -1902,35 +3157,62 @@ def f_weekly(a: Archive, folder: str, when: datetime, i: int) -> Mail:
     rng = a.rng
     items = rng.sample(WEEKLY_ITEMS, 3)
     issue = f"{when:%Y}/{int(when.strftime('%W')):02d}"
-    text = txt(f"""
+    text = (
+        txt(f"""
         Aurelia Weekly – Ausgabe {issue}
 
         Liebe Kolleginnen und Kollegen, hier die Neuigkeiten dieser Woche.
-        """) + "\n" + "\n\n".join(f"* {h}\n  {b}" for h, b in items) + (
-        "\n\nAbmelden: https://news.clinic.example/unsubscribe?u=lh\n")
-    tracker = ("https://tracker.example.com/pixel.gif" if i % 2 == 0 else
-               f"https://tracker.example.com/pixel.gif?nl=weekly&i={issue}&u=8c1f")
+        """)
+        + "\n"
+        + "\n\n".join(f"* {h}\n  {b}" for h, b in items)
+        + ("\n\nAbmelden: https://news.clinic.example/unsubscribe?u=lh\n")
+    )
+    tracker = (
+        "https://tracker.example.com/pixel.gif"
+        if i % 2 == 0
+        else f"https://tracker.example.com/pixel.gif?nl=weekly&i={issue}&u=8c1f"
+    )
     html = remote_newsletter_html(
-        f"Aurelia Weekly {issue}", "Liebe Kolleginnen und Kollegen, hier die Neuigkeiten "
-        "dieser Woche.", items, tracker=tracker,
+        f"Aurelia Weekly {issue}",
+        "Liebe Kolleginnen und Kollegen, hier die Neuigkeiten dieser Woche.",
+        items,
+        tracker=tracker,
         unsubscribe="https://news.clinic.example/unsubscribe?u=lh",
-        head="<link rel=stylesheet href=\"https://cdn.example.net/s.css\">",
-        hero=("https://cdn.example.net/img/weekly-hero.jpg" if i % 3 == 0 else None))
-    return a.mail(folder, WEEKLY, [Person("Alle Mitarbeitenden", "alle@lists.clinic.example")],
-                  f"Aurelia Weekly {issue}: {items[0][0]}", when, text, html=html, lang="de",
-                  list_info=("Aurelia Weekly", "alle@lists.clinic.example"),
-                  mailer="Mailman 3.3")
+        head='<link rel=stylesheet href="https://cdn.example.net/s.css">',
+        hero=("https://cdn.example.net/img/weekly-hero.jpg" if i % 3 == 0 else None),
+    )
+    return a.mail(
+        folder,
+        WEEKLY,
+        [Person("Alle Mitarbeitenden", "alle@lists.clinic.example")],
+        f"Aurelia Weekly {issue}: {items[0][0]}",
+        when,
+        text,
+        html=html,
+        lang="de",
+        list_info=("Aurelia Weekly", "alle@lists.clinic.example"),
+        mailer="Mailman 3.3",
+    )
 
 
 DIGEST_ITEMS = [
-    ("SGLT2 inhibitors beyond diabetes", "A pooled analysis of four trials confirms fewer "
-     "heart-failure hospitalisations across the ejection-fraction spectrum."),
-    ("Early rhythm control in atrial fibrillation", "Registry data suggest benefits persist in "
-     "patients over 75 years."),
-    ("Lp(a): who should be tested?", "New consensus recommends a single measurement in every "
-     "adult."),
-    ("Wearables and AF screening", "Smartwatch-detected AF episodes shorter than 6 minutes "
-     "rarely progress within two years."),
+    (
+        "SGLT2 inhibitors beyond diabetes",
+        "A pooled analysis of four trials confirms fewer "
+        "heart-failure hospitalisations across the ejection-fraction spectrum.",
+    ),
+    (
+        "Early rhythm control in atrial fibrillation",
+        "Registry data suggest benefits persist in patients over 75 years.",
+    ),
+    (
+        "Lp(a): who should be tested?",
+        "New consensus recommends a single measurement in every adult.",
+    ),
+    (
+        "Wearables and AF screening",
+        "Smartwatch-detected AF episodes shorter than 6 minutes rarely progress within two years.",
+    ),
     ("TEER in secondary MR", "Five-year follow-up shows durable reduction in MR grade."),
     ("Hypertension in young adults", "Ambulatory monitoring unmasks hypertension in 1 in 8."),
 ]
@@ -1939,60 +3221,109 @@ DIGEST_ITEMS = [
 def f_digest(a: Archive, folder: str, when: datetime, i: int) -> Mail:
     rng = a.rng
     items = rng.sample(DIGEST_ITEMS, 3)
-    text = txt("""
+    text = (
+        txt("""
         Cardiology Digest – your monthly summary of the literature.
-        """) + "\n" + "\n\n".join(f"* {h}\n  {b}" for h, b in items) + (
-        "\n\nManage your subscription: https://newsletter.example.org/prefs\n")
-    head = ("<style>@font-face{font-family:'DigestSans';"
-            "src:url(https://fonts.example.com/digestsans.woff2) format('woff2');}"
-            "body{font-family:'DigestSans',Arial,sans-serif}</style>")
+        """)
+        + "\n"
+        + "\n\n".join(f"* {h}\n  {b}" for h, b in items)
+        + ("\n\nManage your subscription: https://newsletter.example.org/prefs\n")
+    )
+    head = (
+        "<style>@font-face{font-family:'DigestSans';"
+        "src:url(https://fonts.example.com/digestsans.woff2) format('woff2');}"
+        "body{font-family:'DigestSans',Arial,sans-serif}</style>"
+    )
     if i % 2:
-        head += "<style>@import url(\"https://cdn.example.net/digest/theme.css\");</style>"
+        head += '<style>@import url("https://cdn.example.net/digest/theme.css");</style>'
     html = remote_newsletter_html(
-        "Cardiology Digest", "Your monthly summary of the literature.", items,
+        "Cardiology Digest",
+        "Your monthly summary of the literature.",
+        items,
         tracker=f"https://tracker.example.com/open/{a.token(16)}.gif",
-        unsubscribe="https://newsletter.example.org/prefs", head=head,
+        unsubscribe="https://newsletter.example.org/prefs",
+        head=head,
         hero="https://cdn.example.net/digest/hero-heart.jpg",
-        footer="You receive this because you registered at cardiology-digest.example.org. ")
-    return a.mail(folder, DIGEST, [ME], f"Cardiology Digest {when:%B %Y}: {items[0][0]}", when,
-                  text, html=html, list_info=("Cardiology Digest", "digest@newsletter.example.org"),
-                  mailer="BulkSender 9")
+        footer="You receive this because you registered at cardiology-digest.example.org. ",
+    )
+    return a.mail(
+        folder,
+        DIGEST,
+        [ME],
+        f"Cardiology Digest {when:%B %Y}: {items[0][0]}",
+        when,
+        text,
+        html=html,
+        list_info=("Cardiology Digest", "digest@newsletter.example.org"),
+        mailer="BulkSender 9",
+    )
 
 
 def f_vendor_html_only(a: Archive, folder: str, when: datetime, i: int) -> Mail:
-    products = ["ultrasound gel dispensers", "ECG electrodes", "infusion pump consumables",
-                "patient monitors"]
+    products = [
+        "ultrasound gel dispensers",
+        "ECG electrodes",
+        "infusion pump consumables",
+        "patient monitors",
+    ]
     product = products[i % len(products)]
     html = html_page(
         "<div style=\"background-image:url('https://medtech-news.example.net/img/bg.png');"
-        "padding:24px\">\n<h1>MedTech Briefing</h1>\n"
+        'padding:24px">\n<h1>MedTech Briefing</h1>\n'
         f"<p>This week: new tenders for <b>{escape(product)}</b>, supply-chain update and "
-        "three procurement tips.</p>\n<img src=\"https://medtech-news.example.net/banner.jpg\" "
-        "width=\"560\" alt=\"Banner\">\n<p><a href=\"https://medtech-news.example.net/read\">"
-        "Read online</a> | <a href=\"https://medtech-news.example.net/unsub\">Unsubscribe</a>"
-        "</p></div>\n<img src=\"https://tracker.example.com/pixel.gif\" width=\"1\" "
-        "height=\"1\" alt=\"\">", title="MedTech Briefing")
-    return a.mail(folder, MEDTECH, [ME], f"MedTech Briefing: {product} – tenders & supply news",
-                  when, None, html=html, list_info=("MedTech Briefing",
-                                                    "briefing@medtech-news.example.net"),
-                  mailer="BulkSender 9")
+        'three procurement tips.</p>\n<img src="https://medtech-news.example.net/banner.jpg" '
+        'width="560" alt="Banner">\n<p><a href="https://medtech-news.example.net/read">'
+        'Read online</a> | <a href="https://medtech-news.example.net/unsub">Unsubscribe</a>'
+        '</p></div>\n<img src="https://tracker.example.com/pixel.gif" width="1" '
+        'height="1" alt="">',
+        title="MedTech Briefing",
+    )
+    return a.mail(
+        folder,
+        MEDTECH,
+        [ME],
+        f"MedTech Briefing: {product} – tenders & supply news",
+        when,
+        None,
+        html=html,
+        list_info=("MedTech Briefing", "briefing@medtech-news.example.net"),
+        mailer="BulkSender 9",
+    )
 
 
 WARD_POSTS = [
-    ("Übergabe Station 7B: Besonderheiten", "Bett 4 und 9 sind isoliert (MRSA). Bett 15: "
-     "Patientin mit Delir, bitte Sitzwache anfordern, falls nötig."),
-    ("Defibrillator-Check diese Woche", "Bitte am Ende jeder Frühschicht den Defi-Check im "
-     "Protokollordner abzeichnen."),
-    ("Neue Standards Heparin-Perfusor", "Ab Montag gilt das neue Heparin-Schema (aPTT-gesteuert)."
-     " Die Kurzanleitung hängt im Stationszimmer."),
-    ("Fortbildung Pflege: Herzinsuffizienz-Schulung", "Donnerstag 14:00 Uhr im Stationszimmer. "
-     "Thema: Gewichtskontrolle und Flüssigkeitsrestriktion erklären."),
-    ("Kühlschrank Medikamente defekt", "Der Medikamentenkühlschrank zeigt 11 °C. Die Haustechnik "
-     "ist informiert, Insuline sind auf 7A ausgelagert."),
-    ("Wer hat das Ultraschallgerät?", "Das mobile Echo-Gerät fehlt seit heute früh. Bitte "
-     "zurück in den Geräteraum bringen!"),
-    ("Aufnahmestopp heute Nachmittag", "Wegen Personalmangel nimmt 7B heute ab 14 Uhr nur "
-     "Notfälle auf. Bitte ZNA informieren."),
+    (
+        "Übergabe Station 7B: Besonderheiten",
+        "Bett 4 und 9 sind isoliert (MRSA). Bett 15: "
+        "Patientin mit Delir, bitte Sitzwache anfordern, falls nötig.",
+    ),
+    (
+        "Defibrillator-Check diese Woche",
+        "Bitte am Ende jeder Frühschicht den Defi-Check im Protokollordner abzeichnen.",
+    ),
+    (
+        "Neue Standards Heparin-Perfusor",
+        "Ab Montag gilt das neue Heparin-Schema (aPTT-gesteuert)."
+        " Die Kurzanleitung hängt im Stationszimmer.",
+    ),
+    (
+        "Fortbildung Pflege: Herzinsuffizienz-Schulung",
+        "Donnerstag 14:00 Uhr im Stationszimmer. "
+        "Thema: Gewichtskontrolle und Flüssigkeitsrestriktion erklären.",
+    ),
+    (
+        "Kühlschrank Medikamente defekt",
+        "Der Medikamentenkühlschrank zeigt 11 °C. Die Haustechnik "
+        "ist informiert, Insuline sind auf 7A ausgelagert.",
+    ),
+    (
+        "Wer hat das Ultraschallgerät?",
+        "Das mobile Echo-Gerät fehlt seit heute früh. Bitte zurück in den Geräteraum bringen!",
+    ),
+    (
+        "Aufnahmestopp heute Nachmittag",
+        "Wegen Personalmangel nimmt 7B heute ab 14 Uhr nur Notfälle auf. Bitte ZNA informieren.",
+    ),
     ("Visitenzeiten geändert", "Die Oberarztvisite beginnt ab nächster Woche um 09:30 Uhr."),
 ]
 
@@ -2001,46 +3332,82 @@ def f_ward_post(a: Archive, folder: str, when: datetime, i: int) -> Mail:
     rng = a.rng
     subject, para = WARD_POSTS[i % len(WARD_POSTS)]
     sender = rng.choice([VOGEL, SCHOLZ, OKAFOR, BERG, *WARD_STAFF[:6]])
-    text = txt(f"""
+    text = (
+        txt(f"""
         Hallo zusammen,
 
         {para}
 
         Danke und Gruß
         {sender.first}
-        """) + "\n_______________________________________________\nStation-7B Mailingliste\n" \
+        """)
+        + "\n_______________________________________________\nStation-7B Mailingliste\n"
         "https://lists.clinic.example/mailman/listinfo/station-7b\n"
+    )
     atts = []
     if i % 4 == 2:
-        atts.append(att_pdf("Kurzanleitung_Heparin.pdf", "Heparin-Perfusor: Kurzanleitung",
-                            ["Start: 5000 IE Bolus, dann 20 IE/kg/h",
-                             "aPTT-Kontrolle nach 6 h", "Ziel-aPTT 50-70 s"], when))
+        atts.append(
+            att_pdf(
+                "Kurzanleitung_Heparin.pdf",
+                "Heparin-Perfusor: Kurzanleitung",
+                [
+                    "Start: 5000 IE Bolus, dann 20 IE/kg/h",
+                    "aPTT-Kontrolle nach 6 h",
+                    "Ziel-aPTT 50-70 s",
+                ],
+                when,
+            )
+        )
     if i % 4 == 0:
-        atts.append(att_text("Uebergabe_7B.txt", txt(f"""
+        atts.append(
+            att_text(
+                "Uebergabe_7B.txt",
+                txt(f"""
             Übergabe {when:%d.%m.%Y}
             Bett 4: isoliert (MRSA), Antibiose läuft
             Bett 9: isoliert, Abstrich ausstehend
             Bett 15: Delir, Haloperidol bei Bedarf
-            """), cte="quoted-printable"))
-    return a.mail(folder, sender, [WARD_LIST], f"[Station-7B] {subject}", when, text,
-                  lang="de", list_info=("Station 7B", WARD_LIST.addr),
-                  sender_header=Person("", "station-7b-bounces@lists.clinic.example"),
-                  reply_to=WARD_LIST, attachments=atts, mailer="Mailman 3.3")
+            """),
+                cte="quoted-printable",
+            )
+        )
+    return a.mail(
+        folder,
+        sender,
+        [WARD_LIST],
+        f"[Station-7B] {subject}",
+        when,
+        text,
+        lang="de",
+        list_info=("Station 7B", WARD_LIST.addr),
+        sender_header=Person("", "station-7b-bounces@lists.clinic.example"),
+        reply_to=WARD_LIST,
+        attachments=atts,
+        mailer="Mailman 3.3",
+    )
 
 
 PHARMACY_NOTES = [
-    ("Lieferengpass Amoxicillin/Clavulansäure i.v.",
-     "Bis voraussichtlich Ende des Monats ist Amoxicillin/Clavulansäure i.v. nur eingeschränkt "
-     "lieferbar. Alternative nach Rücksprache: Ampicillin/Sulbactam."),
-    ("Rückruf: Charge 24B117 Metoprolol 47,5 mg",
-     "Der Hersteller ruft die Charge 24B117 zurück (Verunreinigung). Bitte Bestände auf "
-     "Station prüfen und an die Apotheke zurückgeben."),
-    ("Neue Hausliste: SGLT2-Hemmer",
-     "Die Arzneimittelkommission hat Dapagliflozin als Standard-SGLT2-Hemmer festgelegt. "
-     "Empagliflozin bleibt für laufende Therapien verfügbar."),
-    ("Umstellung Kaliumchlorid-Konzentrat",
-     "Kaliumchlorid-Konzentrat wird nur noch als Fertigbeutel ausgegeben. Konzentrate werden "
-     "von den Stationen abgezogen (Patientensicherheit)."),
+    (
+        "Lieferengpass Amoxicillin/Clavulansäure i.v.",
+        "Bis voraussichtlich Ende des Monats ist Amoxicillin/Clavulansäure i.v. nur eingeschränkt "
+        "lieferbar. Alternative nach Rücksprache: Ampicillin/Sulbactam.",
+    ),
+    (
+        "Rückruf: Charge 24B117 Metoprolol 47,5 mg",
+        "Der Hersteller ruft die Charge 24B117 zurück (Verunreinigung). Bitte Bestände auf "
+        "Station prüfen und an die Apotheke zurückgeben.",
+    ),
+    (
+        "Neue Hausliste: SGLT2-Hemmer",
+        "Die Arzneimittelkommission hat Dapagliflozin als Standard-SGLT2-Hemmer festgelegt. "
+        "Empagliflozin bleibt für laufende Therapien verfügbar.",
+    ),
+    (
+        "Umstellung Kaliumchlorid-Konzentrat",
+        "Kaliumchlorid-Konzentrat wird nur noch als Fertigbeutel ausgegeben. Konzentrate werden "
+        "von den Stationen abgezogen (Patientensicherheit).",
+    ),
 ]
 
 
@@ -2056,12 +3423,26 @@ def f_pharmacy(a: Archive, folder: str, when: datetime, i: int) -> Mail:
         """)
     atts = []
     if i % 2 == 1:
-        atts.append(att_pdf(f"Apotheke_Info_{when:%Y-%m-%d}.pdf", subject.split(":")[0],
-                            [para[:90], para[90:180]], when))
-    return a.mail(folder, PHARMACY, [Group("Ärztlicher Dienst", [ME.address])],
-                  f"Apotheke informiert: {subject}", when, text, lang="de",
-                  charset="iso-8859-1" if i % 2 == 0 else "utf-8",
-                  cte="quoted-printable", attachments=atts)
+        atts.append(
+            att_pdf(
+                f"Apotheke_Info_{when:%Y-%m-%d}.pdf",
+                subject.split(":")[0],
+                [para[:90], para[90:180]],
+                when,
+            )
+        )
+    return a.mail(
+        folder,
+        PHARMACY,
+        [Group("Ärztlicher Dienst", [ME.address])],
+        f"Apotheke informiert: {subject}",
+        when,
+        text,
+        lang="de",
+        charset="iso-8859-1" if i % 2 == 0 else "utf-8",
+        cte="quoted-printable",
+        attachments=atts,
+    )
 
 
 def f_hr(a: Archive, folder: str, when: datetime, i: int) -> Mail:
@@ -2091,8 +3472,9 @@ def f_hr(a: Archive, folder: str, when: datetime, i: int) -> Mail:
 
             Personalabteilung
             """)
-        return a.mail(folder, HR, [ME], f"Gehaltsabrechnung {when:%m/%Y} im Portal", when, text,
-                      lang="de")
+        return a.mail(
+            folder, HR, [ME], f"Gehaltsabrechnung {when:%m/%Y} im Portal", when, text, lang="de"
+        )
     if kind == 2:
         text = txt(f"""
             Sehr geehrte Frau Dr. Hartmann,
@@ -2103,23 +3485,44 @@ def f_hr(a: Archive, folder: str, when: datetime, i: int) -> Mail:
 
             Ihre Personalentwicklung
             """)
-        html = html_page("<p style=\"color:#b00\"><b>Erinnerung: Pflichtunterweisung</b></p>"
-                         + html_from_text(text), title="Pflichtunterweisung")
-        return a.mail(folder, HR, [ME], "Erinnerung: Pflichtunterweisungen fällig", when, text,
-                      html=html, lang="de")
+        html = html_page(
+            '<p style="color:#b00"><b>Erinnerung: Pflichtunterweisung</b></p>'
+            + html_from_text(text),
+            title="Pflichtunterweisung",
+        )
+        return a.mail(
+            folder,
+            HR,
+            [ME],
+            "Erinnerung: Pflichtunterweisungen fällig",
+            when,
+            text,
+            html=html,
+            lang="de",
+        )
     if kind == 3:
         text = txt(f"""
             Sehr geehrte Frau Dr. Hartmann,
 
-            Ihr Antrag auf Fortbildungsbudget ({rng.choice(['DGK-Jahrestagung', 'Echo-Kurs',
-            'Herzinsuffizienz-Symposium'])}, {rng.randint(350, 1200)},00 EUR) wurde
+            Ihr Antrag auf Fortbildungsbudget ({
+            rng.choice(["DGK-Jahrestagung", "Echo-Kurs", "Herzinsuffizienz-Symposium"])
+        }, {rng.randint(350, 1200)},00 EUR) wurde
             bewilligt. Bitte reichen Sie die Belege innerhalb von vier Wochen nach der
             Veranstaltung ein.
 
             Personalabteilung
             """)
-        return a.mail(folder, HR, [ME], "Fortbildungsantrag bewilligt", when, text, lang="de",
-                      charset="iso-8859-1", cte="quoted-printable")
+        return a.mail(
+            folder,
+            HR,
+            [ME],
+            "Fortbildungsantrag bewilligt",
+            when,
+            text,
+            lang="de",
+            charset="iso-8859-1",
+            cte="quoted-printable",
+        )
     text = txt("""
         Liebe Mitarbeitende,
 
@@ -2128,22 +3531,31 @@ def f_hr(a: Archive, folder: str, when: datetime, i: int) -> Mail:
 
         Der Personalrat
         """)
-    return a.mail(folder, Person("Personalrat", "personalrat@clinic.example"),
-                  [Group("Alle Mitarbeitenden")], "Einladung zur Personalversammlung", when,
-                  text, lang="de", cc=WARD_STAFF[:30])
+    return a.mail(
+        folder,
+        Person("Personalrat", "personalrat@clinic.example"),
+        [Group("Alle Mitarbeitenden")],
+        "Einladung zur Personalversammlung",
+        when,
+        text,
+        lang="de",
+        cc=WARD_STAFF[:30],
+    )
 
 
 def f_gp_referral(a: Archive, folder: str, when: datetime, i: int) -> Mail:
     rng = a.rng
     first, last = patient(rng)
     gp = [OLSEN, ADEYEMI][i % 2]
-    reason = rng.choice([
-        ("Palpitationen, Verdacht auf paroxysmales Vorhofflimmern", "Holter-EKG"),
-        ("Belastungsdyspnoe, NT-proBNP 1840 pg/ml", "Echokardiographie"),
-        ("Synkope beim Treppensteigen", "Abklärung, ggf. Event-Recorder"),
-        ("schwer einstellbare arterielle Hypertonie", "Abklärung sekundärer Ursachen"),
-        ("Herzgeräusch, Verdacht auf Aortenklappenstenose", "Echokardiographie"),
-    ])
+    reason = rng.choice(
+        [
+            ("Palpitationen, Verdacht auf paroxysmales Vorhofflimmern", "Holter-EKG"),
+            ("Belastungsdyspnoe, NT-proBNP 1840 pg/ml", "Echokardiographie"),
+            ("Synkope beim Treppensteigen", "Abklärung, ggf. Event-Recorder"),
+            ("schwer einstellbare arterielle Hypertonie", "Abklärung sekundärer Ursachen"),
+            ("Herzgeräusch, Verdacht auf Aortenklappenstenose", "Echokardiographie"),
+        ]
+    )
     text = txt(f"""
         Liebe Frau Kollegin Hartmann,
 
@@ -2153,33 +3565,60 @@ def f_gp_referral(a: Archive, folder: str, when: datetime, i: int) -> Mail:
         Mit kollegialen Grüßen
         {gp.name}
         """)
-    atts = [att_pdf(f"Überweisung_{last}.pdf", "Ueberweisung / Konsiliarauftrag",
-                    [f"Patient: {first} {last}", f"Diagnose: {reason[0]}",
-                     f"Auftrag: {reason[1]}"], when)]
+    atts = [
+        att_pdf(
+            f"Überweisung_{last}.pdf",
+            "Ueberweisung / Konsiliarauftrag",
+            [f"Patient: {first} {last}", f"Diagnose: {reason[0]}", f"Auftrag: {reason[1]}"],
+            when,
+        )
+    ]
     if i % 2 == 0:
-        atts.append(att_docx(f"Vorbefunde_{last}.docx", [f"Vorbefunde {first} {last}",
-                                                          "EKG: Sinusrhythmus",
-                                                          "Labor: siehe Anlage"]))
+        atts.append(
+            att_docx(
+                f"Vorbefunde_{last}.docx",
+                [f"Vorbefunde {first} {last}", "EKG: Sinusrhythmus", "Labor: siehe Anlage"],
+            )
+        )
     else:
         atts.append(att_png(f"EKG_{ascii_name(last)}.png", ecg_png(rng)))
-    return a.mail(folder, gp, [ME], f"Überweisung: {last}, {first} – {reason[1]}", when, text,
-                  lang="de", attachments=atts, cte="base64" if i % 3 == 0 else None)
+    return a.mail(
+        folder,
+        gp,
+        [ME],
+        f"Überweisung: {last}, {first} – {reason[1]}",
+        when,
+        text,
+        lang="de",
+        attachments=atts,
+        cte="base64" if i % 3 == 0 else None,
+    )
 
 
 def f_patient(a: Archive, folder: str, when: datetime, i: int) -> Mail:
     rng = a.rng
     first, last = patient(rng)
-    sender = Person(f"{first} {last}", f"{ascii_name(first).lower()}.{ascii_name(last).lower()}"
-                    f"{rng.randint(1, 99)}@mail.example.net")
+    sender = Person(
+        f"{first} {last}",
+        f"{ascii_name(first).lower()}.{ascii_name(last).lower()}"
+        f"{rng.randint(1, 99)}@mail.example.net",
+    )
     variants = [
-        ("Frage zu meinen Tabletten",
-         "ich nehme seit der Entlassung Eliquis und Bisoprolol. Darf ich zusätzlich Ibuprofen "
-         "gegen meine Knieschmerzen nehmen?"),
-        ("Befund für meinen Hausarzt",
-         "könnten Sie meinem Hausarzt den Entlassbrief vom letzten Monat noch einmal schicken? "
-         "Er hat ihn leider nicht erhalten."),
-        ("Blutdruckwerte", "wie besprochen sende ich Ihnen meine Blutdruckwerte der letzten zwei "
-         "Wochen. Morgens liegen sie meist um 150/90."),
+        (
+            "Frage zu meinen Tabletten",
+            "ich nehme seit der Entlassung Eliquis und Bisoprolol. Darf ich zusätzlich Ibuprofen "
+            "gegen meine Knieschmerzen nehmen?",
+        ),
+        (
+            "Befund für meinen Hausarzt",
+            "könnten Sie meinem Hausarzt den Entlassbrief vom letzten Monat noch einmal schicken? "
+            "Er hat ihn leider nicht erhalten.",
+        ),
+        (
+            "Blutdruckwerte",
+            "wie besprochen sende ich Ihnen meine Blutdruckwerte der letzten zwei "
+            "Wochen. Morgens liegen sie meist um 150/90.",
+        ),
     ]
     subject, para = variants[i % len(variants)]
     text = txt(f"""
@@ -2192,13 +3631,29 @@ def f_patient(a: Archive, folder: str, when: datetime, i: int) -> Mail:
         """)
     atts = []
     if i % len(variants) == 2:
-        rows = "\n".join(f"{(when - timedelta(days=d)):%d.%m.}  {rng.randint(135, 162)}/"
-                         f"{rng.randint(80, 96)}  Puls {rng.randint(58, 80)}"
-                         for d in range(14, 0, -1))
-        atts.append(att_text("Blutdruck_Tagebuch.txt", "Datum   RR        Puls\n" + rows + "\n",
-                             charset="windows-1252"))
-    return a.mail(folder, sender, [ME], subject, when, text, lang="de", attachments=atts,
-                  charset="windows-1252" if i % len(variants) == 1 else "utf-8")
+        rows = "\n".join(
+            f"{(when - timedelta(days=d)):%d.%m.}  {rng.randint(135, 162)}/"
+            f"{rng.randint(80, 96)}  Puls {rng.randint(58, 80)}"
+            for d in range(14, 0, -1)
+        )
+        atts.append(
+            att_text(
+                "Blutdruck_Tagebuch.txt",
+                "Datum   RR        Puls\n" + rows + "\n",
+                charset="windows-1252",
+            )
+        )
+    return a.mail(
+        folder,
+        sender,
+        [ME],
+        subject,
+        when,
+        text,
+        lang="de",
+        attachments=atts,
+        charset="windows-1252" if i % len(variants) == 1 else "utf-8",
+    )
 
 
 def f_conference(a: Archive, folder: str, when: datetime, i: int) -> Mail:
@@ -2206,10 +3661,14 @@ def f_conference(a: Archive, folder: str, when: datetime, i: int) -> Mail:
     name = f"Heart Rhythm Summit {year}"
     subject, lead = {  # what the organisers send depends on the season
         0: (f"{name} – early-bird rates end soon ⏰", "Early-bird rates end in 10 days."),
-        1: (f"{name}: your personal programme is ready",
-            "Your personal programme is ready – add sessions to your calendar."),
-        2: (f"{name}: call for abstracts – deadline extended",
-            "The abstract deadline has been extended by two weeks."),
+        1: (
+            f"{name}: your personal programme is ready",
+            "Your personal programme is ready – add sessions to your calendar.",
+        ),
+        2: (
+            f"{name}: call for abstracts – deadline extended",
+            "The abstract deadline has been extended by two weeks.",
+        ),
         3: (f"{name}: registration open", f"Registration for {name} is open!"),
     }[0 if when.month <= 3 else 1 if when.month <= 5 else 2 if when.month <= 9 else 3]
     text = txt(f"""
@@ -2220,31 +3679,51 @@ def f_conference(a: Archive, folder: str, when: datetime, i: int) -> Mail:
 
         Details: https://rhythm-summit.example.com/{year}
         """)
-    head = ("<style>@font-face{font-family:'Summit';"
-            "src:url(https://fonts.example.com/summit.woff2) format('woff2'),"
-            "url(https://fonts.example.com/summit.woff) format('woff');}"
-            "h1{font-family:'Summit',Georgia,serif}</style>")
+    head = (
+        "<style>@font-face{font-family:'Summit';"
+        "src:url(https://fonts.example.com/summit.woff2) format('woff2'),"
+        "url(https://fonts.example.com/summit.woff) format('woff');}"
+        "h1{font-family:'Summit',Georgia,serif}</style>"
+    )
     body = (
-        "<table width=\"600\" align=\"center\"><tr>"
-        "<td style=\"background:url(https://rhythm-summit.example.com/img/stage.jpg);"
-        f"padding:40px;color:#fff\"><h1>{escape(name)}</h1>"
+        '<table width="600" align="center"><tr>'
+        '<td style="background:url(https://rhythm-summit.example.com/img/stage.jpg);'
+        f'padding:40px;color:#fff"><h1>{escape(name)}</h1>'
         f"<p>Lisbon-on-Sea · 14–16 May {year}</p></td></tr>\n"
-        "<tr><td background=\"https://rhythm-summit.example.com/img/pattern.png\">"
+        '<tr><td background="https://rhythm-summit.example.com/img/pattern.png">'
         f"<p><b>{escape(lead)}</b></p>"
         "<p>Join 2,000 colleagues for three days of live cases, hands-on device workshops "
         "and the latest trials in electrophysiology.</p>"
-        f"<p><a href=\"https://rhythm-summit.example.com/{year}\" style=\"background:#c0392b;"
-        "color:#fff;padding:10px 18px;text-decoration:none\">Details</a></p></td></tr>"
-        "</table>\n<img src=\"https://rhythm-summit.example.com/o.gif?id="
-        f"{a.token(8)}\" width=\"1\" height=\"1\">")
+        f'<p><a href="https://rhythm-summit.example.com/{year}" style="background:#c0392b;'
+        'color:#fff;padding:10px 18px;text-decoration:none">Details</a></p></td></tr>'
+        '</table>\n<img src="https://rhythm-summit.example.com/o.gif?id='
+        f'{a.token(8)}" width="1" height="1">'
+    )
     atts = []
     if i % 2 == 0:
-        atts.append(att_pdf(f"HRS{year}_Programme.pdf", f"{name} - Programme",
-                            ["Day 1: AF ablation live cases", "Day 2: Leadless pacing",
-                             "Day 3: Sports cardiology"], when))
-    return a.mail(folder, SUMMIT, [ME], subject, when, text,
-                  html=html_page(body, head=head, title=name),
-                  attachments=atts, mailer="BulkSender 9")
+        atts.append(
+            att_pdf(
+                f"HRS{year}_Programme.pdf",
+                f"{name} - Programme",
+                [
+                    "Day 1: AF ablation live cases",
+                    "Day 2: Leadless pacing",
+                    "Day 3: Sports cardiology",
+                ],
+                when,
+            )
+        )
+    return a.mail(
+        folder,
+        SUMMIT,
+        [ME],
+        subject,
+        when,
+        text,
+        html=html_page(body, head=head, title=name),
+        attachments=atts,
+        mailer="BulkSender 9",
+    )
 
 
 def f_insurer_query(a: Archive, folder: str, when: datetime, i: int) -> Mail:
@@ -2262,19 +3741,34 @@ def f_insurer_query(a: Archive, folder: str, when: datetime, i: int) -> Mail:
         Mit freundlichen Grüßen
         Nordstern Krankenversicherung
         """)
-    return a.mail(folder, INSURER, [ME], f"Anforderung Unterlagen {case}", when, text, lang="de",
-                  cc=[Person("Medizincontrolling", "mdk@clinic.example")])
+    return a.mail(
+        folder,
+        INSURER,
+        [ME],
+        f"Anforderung Unterlagen {case}",
+        when,
+        text,
+        lang="de",
+        cc=[Person("Medizincontrolling", "mdk@clinic.example")],
+    )
 
 
 def f_qm(a: Archive, folder: str, when: datetime, i: int) -> Mail:
     subjects = [
-        ("CIRS-Meldung: Verwechslung Perfusorspritzen",
-         "Im CIRS wurde eine Beinahe-Verwechslung zweier Perfusorspritzen gemeldet. Bitte "
-         "beschriften Sie Spritzen immer sofort nach dem Aufziehen."),
-        ("Ergebnisse Patientenbefragung", "Die Gesamtzufriedenheit in der Inneren liegt bei "
-         "1,8 (Schulnoten). Verbesserungswunsch Nr. 1: Wartezeiten bei Entlassung."),
-        ("Begehung Hygiene Station 7B", "Die Begehung am Dienstag ergab keine gravierenden "
-         "Mängel. Der Bericht liegt bei."),
+        (
+            "CIRS-Meldung: Verwechslung Perfusorspritzen",
+            "Im CIRS wurde eine Beinahe-Verwechslung zweier Perfusorspritzen gemeldet. Bitte "
+            "beschriften Sie Spritzen immer sofort nach dem Aufziehen.",
+        ),
+        (
+            "Ergebnisse Patientenbefragung",
+            "Die Gesamtzufriedenheit in der Inneren liegt bei "
+            "1,8 (Schulnoten). Verbesserungswunsch Nr. 1: Wartezeiten bei Entlassung.",
+        ),
+        (
+            "Begehung Hygiene Station 7B",
+            "Die Begehung am Dienstag ergab keine gravierenden Mängel. Der Bericht liegt bei.",
+        ),
     ]
     subject, para = subjects[i % len(subjects)]
     text = txt(f"""
@@ -2286,30 +3780,70 @@ def f_qm(a: Archive, folder: str, when: datetime, i: int) -> Mail:
         """)
     atts = []
     if i % 3 == 2:
-        atts.append(att_pdf("Begehungsbericht_7B.pdf", "Hygienebegehung Station 7B",
-                            ["Haendedesinfektionsmittelspender: vollstaendig",
-                             "Flaechendesinfektion: Protokolle lueckenlos"], when))
-    return a.mail(folder, QM, [ME, VOGEL, MUELLER], subject, when, text, lang="de",
-                  attachments=atts)
+        atts.append(
+            att_pdf(
+                "Begehungsbericht_7B.pdf",
+                "Hygienebegehung Station 7B",
+                [
+                    "Haendedesinfektionsmittelspender: vollstaendig",
+                    "Flaechendesinfektion: Protokolle lueckenlos",
+                ],
+                when,
+            )
+        )
+    return a.mail(
+        folder, QM, [ME, VOGEL, MUELLER], subject, when, text, lang="de", attachments=atts
+    )
 
 
 COLLEAGUE_NOTES = [
-    (ZMUDA, "Kannst du Sonntag tauschen?", "kannst du am Sonntag meinen Spätdienst übernehmen? "
-     "Ich würde dir dafür den Freitag nächste Woche abnehmen."),
-    (OKAFOR, "Echo bei Herrn Yilmaz", "could you have a quick look at the echo of Mr Yılmaz in "
-     "bed 7? I am not sure about the RV function, TAPSE 14 mm."),
-    (BERG, "Vortrag Donnerstag", "ich habe die Folien für den Journal Club am Donnerstag "
-     "fertig. Magst du kurz drüberschauen? Sind nur 12 Folien."),
-    (SCHOLZ, "Angehörigengespräch 7B/3", "die Tochter von Frau Krüger möchte heute noch mit "
-     "einem Arzt sprechen, sie ist ab 16 Uhr auf Station."),
-    (MUELLER, "Herzteam Mittwoch", "kannst du am Mittwoch das Herzteam moderieren? Ich bin im "
-     "Katheterlabor gebunden."),
-    (OKAFOR, "Question about the SOP", "is the new SOP for anticoagulation bridging already "
-     "valid, or do we still use the 2022 version?"),
-    (BERG, "Doktorandin sucht Betreuung", "eine Studentin fragt nach einem Thema für eine "
-     "Doktorarbeit im Bereich Herzinsuffizienz. Hättest du Kapazität?"),
-    (VOGEL, "Entlassungen morgen", "wir haben morgen sechs geplante Entlassungen. Könnt ihr "
-     "die Briefe bis 10 Uhr fertig haben? Sonst wird es mit dem Transport knapp."),
+    (
+        ZMUDA,
+        "Kannst du Sonntag tauschen?",
+        "kannst du am Sonntag meinen Spätdienst übernehmen? "
+        "Ich würde dir dafür den Freitag nächste Woche abnehmen.",
+    ),
+    (
+        OKAFOR,
+        "Echo bei Herrn Yilmaz",
+        "could you have a quick look at the echo of Mr Yılmaz in "
+        "bed 7? I am not sure about the RV function, TAPSE 14 mm.",
+    ),
+    (
+        BERG,
+        "Vortrag Donnerstag",
+        "ich habe die Folien für den Journal Club am Donnerstag "
+        "fertig. Magst du kurz drüberschauen? Sind nur 12 Folien.",
+    ),
+    (
+        SCHOLZ,
+        "Angehörigengespräch 7B/3",
+        "die Tochter von Frau Krüger möchte heute noch mit "
+        "einem Arzt sprechen, sie ist ab 16 Uhr auf Station.",
+    ),
+    (
+        MUELLER,
+        "Herzteam Mittwoch",
+        "kannst du am Mittwoch das Herzteam moderieren? Ich bin im Katheterlabor gebunden.",
+    ),
+    (
+        OKAFOR,
+        "Question about the SOP",
+        "is the new SOP for anticoagulation bridging already "
+        "valid, or do we still use the 2022 version?",
+    ),
+    (
+        BERG,
+        "Doktorandin sucht Betreuung",
+        "eine Studentin fragt nach einem Thema für eine "
+        "Doktorarbeit im Bereich Herzinsuffizienz. Hättest du Kapazität?",
+    ),
+    (
+        VOGEL,
+        "Entlassungen morgen",
+        "wir haben morgen sechs geplante Entlassungen. Könnt ihr "
+        "die Briefe bis 10 Uhr fertig haben? Sonst wird es mit dem Transport knapp.",
+    ),
 ]
 
 
@@ -2317,11 +3851,11 @@ def f_colleague(a: Archive, folder: str, when: datetime, i: int) -> Mail:
     sender, subject, para = COLLEAGUE_NOTES[i % len(COLLEAGUE_NOTES)]
     english = para.startswith(("could", "is the"))
     text = txt(f"""
-        {'Hi Lena' if english else 'Hallo Lena'},
+        {"Hi Lena" if english else "Hallo Lena"},
 
         {para}
 
-        {'Thanks' if english else 'Danke'}, {sender.first}
+        {"Thanks" if english else "Danke"}, {sender.first}
         """)
     return a.mail(folder, sender, [ME], subject, when, text, lang="en" if english else "de")
 
@@ -2339,131 +3873,233 @@ def f_reply_to(a: Archive, folder: str, when: datetime, i: int, parent: Mail) ->
     text = MY_REPLIES[i % len(MY_REPLIES)]
     if parent.lang == "en" and not text.startswith("Yes"):
         text = "Sure, I'll have a look this afternoon."
-    return a.mail(folder, ME, [parent.sender], None, when, text + "\n\nLena\n", parent=parent,
-                  lang=parent.lang)
+    return a.mail(
+        folder,
+        ME,
+        [parent.sender],
+        None,
+        when,
+        text + "\n\nLena\n",
+        parent=parent,
+        lang=parent.lang,
+    )
 
 
 def f_my_referral(a: Archive, folder: str, when: datetime, i: int) -> Mail:
     rng = a.rng
     first, last = patient(rng)
     target = [
-        (Person("Dr. Kerstin Albers", "herzchirurgie@university-hospital.example"),
-         "Vorstellung zur Herzchirurgie", "Vorstellung zur operativen Aortenklappenersatz-"
-         "Therapie, Herzteam-Empfehlung vom Dienstag."),
-        (Person("Schlaflabor", "schlaflabor@clinic.example"), "Anmeldung Polygraphie",
-         "Verdacht auf obstruktive Schlafapnoe bei therapierefraktärer Hypertonie."),
-        (Person("Dr. Ravi Menon", "r.menon@rehaklinik.example"), "Anschlussheilbehandlung",
-         "Anmeldung zur kardiologischen AHB nach NSTEMI und Stent-Implantation."),
-        (ADEYEMI, "Entlassbrief", "anbei der Entlassbrief, bitte Kontrolle von Kalium und "
-         "Kreatinin in einer Woche."),
+        (
+            Person("Dr. Kerstin Albers", "herzchirurgie@university-hospital.example"),
+            "Vorstellung zur Herzchirurgie",
+            "Vorstellung zur operativen Aortenklappenersatz-"
+            "Therapie, Herzteam-Empfehlung vom Dienstag.",
+        ),
+        (
+            Person("Schlaflabor", "schlaflabor@clinic.example"),
+            "Anmeldung Polygraphie",
+            "Verdacht auf obstruktive Schlafapnoe bei therapierefraktärer Hypertonie.",
+        ),
+        (
+            Person("Dr. Ravi Menon", "r.menon@rehaklinik.example"),
+            "Anschlussheilbehandlung",
+            "Anmeldung zur kardiologischen AHB nach NSTEMI und Stent-Implantation.",
+        ),
+        (
+            ADEYEMI,
+            "Entlassbrief",
+            "anbei der Entlassbrief, bitte Kontrolle von Kalium und Kreatinin in einer Woche.",
+        ),
     ][i % 4]
-    text = with_sig(txt(f"""
+    text = with_sig(
+        txt(f"""
         Sehr geehrte Kolleginnen und Kollegen,
 
         {target[2]} Patient: {first} {last}. Unterlagen anbei.
 
         Mit freundlichen Grüßen
         Lena Hartmann
-        """))
-    atts = [att_pdf(f"Arztbrief_{last}.pdf", "Arztbrief", [f"Patient: {first} {last}",
-                                                           target[2][:90]], when)]
+        """)
+    )
+    atts = [
+        att_pdf(
+            f"Arztbrief_{last}.pdf", "Arztbrief", [f"Patient: {first} {last}", target[2][:90]], when
+        )
+    ]
     if i % 2 == 1:
-        atts.append(att_docx(f"Medikationsplan_{last}.docx", ["Medikationsplan",
-                                                               "ASS 100 mg 1-0-0",
-                                                               "Atorvastatin 40 mg 0-0-1"]))
-    return a.mail(folder, ME, [target[0]], f"{target[1]}: {last}, {first}", when, text,
-                  lang="de", attachments=atts, cte="quoted-printable")
+        atts.append(
+            att_docx(
+                f"Medikationsplan_{last}.docx",
+                ["Medikationsplan", "ASS 100 mg 1-0-0", "Atorvastatin 40 mg 0-0-1"],
+            )
+        )
+    return a.mail(
+        folder,
+        ME,
+        [target[0]],
+        f"{target[1]}: {last}, {first}",
+        when,
+        text,
+        lang="de",
+        attachments=atts,
+        cte="quoted-printable",
+    )
 
 
 def f_my_docs(a: Archive, folder: str, when: datetime, i: int) -> Mail:
     if i % 3 == 0:
-        text = with_sig(txt("""
+        text = with_sig(
+            txt("""
             Dear organisers,
 
             as requested for my faculty registration, please find my short CV and a
             photo attached.
-            """), ME_SIG_EN)
-        return a.mail(folder, ME, [SUMMIT], "Faculty registration – short CV", when, text,
-                      attachments=[
-                          att_text("résumé.txt", txt("""
+            """),
+            ME_SIG_EN,
+        )
+        return a.mail(
+            folder,
+            ME,
+            [SUMMIT],
+            "Faculty registration – short CV",
+            when,
+            text,
+            attachments=[
+                att_text(
+                    "résumé.txt",
+                    txt("""
                               Dr. med. Lena Hartmann – Curriculum vitae (short)
 
                               - since 2019: Consultant cardiologist, St. Aurelia Hospital, Berlin
                               - 2013–2019: Residency, internal medicine and cardiology
                               - Research: heart-failure registries, structural interventions
                               - Languages: German, English, French (good), Polish (basic)
-                              """), cte="quoted-printable"),
-                          att_png("portrait_placeholder.png", logo_png((120, 140, 160), 24))])
+                              """),
+                    cte="quoted-printable",
+                ),
+                att_png("portrait_placeholder.png", logo_png((120, 140, 160), 24)),
+            ],
+        )
     if i % 3 == 1:
-        text = with_sig(txt("""
+        text = with_sig(
+            txt("""
             Hallo Ines,
 
             hier die SOP zur Antikoagulation (Bridging) in der aktuellen Fassung, wie
             besprochen. Änderungen gegenüber 2022 sind gelb markiert.
-            """))
-        return a.mail(folder, ME, [BERG], "SOP Bridging Antikoagulation 2024", when, text,
-                      lang="de", cc=[OKAFOR], attachments=[att_docx(
-                          "SOP_Bridging_Antikoagulation_2024.docx",
-                          ["SOP Bridging", "Gueltig ab 01.04.2024",
-                           "Verantwortlich: Dr. Hartmann"])])
-    text = with_sig(txt("""
+            """)
+        )
+        return a.mail(
+            folder,
+            ME,
+            [BERG],
+            "SOP Bridging Antikoagulation 2024",
+            when,
+            text,
+            lang="de",
+            cc=[OKAFOR],
+            attachments=[
+                att_docx(
+                    "SOP_Bridging_Antikoagulation_2024.docx",
+                    ["SOP Bridging", "Gueltig ab 01.04.2024", "Verantwortlich: Dr. Hartmann"],
+                )
+            ],
+        )
+    text = with_sig(
+        txt("""
         Liebe Frau Kollegin,
 
         wie telefonisch besprochen die Holter-Auswertung anbei. Im Wesentlichen
         unauffällig, einzelne supraventrikuläre Extrasystolen, keine Pausen.
-        """))
-    return a.mail(folder, ME, [OLSEN], "Holter-Auswertung für Ihre Patientin", when, text,
-                  lang="de", attachments=[att_png("Holter_Auszug.png", ecg_png(a.rng, 240, 48))])
+        """)
+    )
+    return a.mail(
+        folder,
+        ME,
+        [OLSEN],
+        "Holter-Auswertung für Ihre Patientin",
+        when,
+        text,
+        lang="de",
+        attachments=[att_png("Holter_Auszug.png", ecg_png(a.rng, 240, 48))],
+    )
 
 
 def f_my_leave(a: Archive, folder: str, when: datetime, i: int) -> Mail:
     start = when + timedelta(days=35 + 7 * i)
-    text = with_sig(txt(f"""
+    text = with_sig(
+        txt(f"""
         Sehr geehrte Damen und Herren,
 
         hiermit beantrage ich Erholungsurlaub vom {start:%d.%m.%Y} bis
         {start + timedelta(days=11):%d.%m.%Y}. Die Vertretung übernimmt Dr. Ines Berg.
-        """))
-    return a.mail(folder, ME, [HR], f"Urlaubsantrag {start:%d.%m.}–"
-                  f"{start + timedelta(days=11):%d.%m.%Y}", when, text, lang="de", cc=[BERG])
+        """)
+    )
+    return a.mail(
+        folder,
+        ME,
+        [HR],
+        f"Urlaubsantrag {start:%d.%m.}–{start + timedelta(days=11):%d.%m.%Y}",
+        when,
+        text,
+        lang="de",
+        cc=[BERG],
+    )
 
 
 def f_my_team_note(a: Archive, folder: str, when: datetime, i: int) -> Mail:
     notes = [
-        ("Neue Rufbereitschaftsregelung ab nächstem Monat",
-         "ab dem nächsten Monat gilt für die Kardiologie eine neue Rufbereitschaftsregelung: "
-         "Der Hintergrund ist werktags ab 16:30 Uhr telefonisch erreichbar und kommt bei "
-         "STEMI, Tamponade und instabilen Rhythmusstörungen ins Haus. Die Liste hängt im "
-         "Arztzimmer."),
-        ("Journal Club: neue Termine", "der Journal Club findet ab sofort donnerstags um "
-         "15:30 Uhr statt. Themenvorschläge bitte an mich."),
+        (
+            "Neue Rufbereitschaftsregelung ab nächstem Monat",
+            "ab dem nächsten Monat gilt für die Kardiologie eine neue Rufbereitschaftsregelung: "
+            "Der Hintergrund ist werktags ab 16:30 Uhr telefonisch erreichbar und kommt bei "
+            "STEMI, Tamponade und instabilen Rhythmusstörungen ins Haus. Die Liste hängt im "
+            "Arztzimmer.",
+        ),
+        (
+            "Journal Club: neue Termine",
+            "der Journal Club findet ab sofort donnerstags um "
+            "15:30 Uhr statt. Themenvorschläge bitte an mich.",
+        ),
     ]
     subject, para = notes[i % len(notes)]
-    text = with_sig(txt(f"""
+    text = with_sig(
+        txt(f"""
         Liebe Kolleginnen und Kollegen,
 
         {para}
 
         Viele Grüße
         Lena Hartmann
-        """))
-    return a.mail(folder, ME, WARD_STAFF[:30], subject, when, text, lang="de",
-                  cc=[MUELLER, OKAFOR, BERG])
+        """)
+    )
+    return a.mail(
+        folder, ME, WARD_STAFF[:30], subject, when, text, lang="de", cc=[MUELLER, OKAFOR, BERG]
+    )
 
 
 def f_my_it_ticket(a: Archive, folder: str, when: datetime, i: int) -> Mail:
-    issues = [("Drucker Arztzimmer 7B druckt nicht", "der Drucker im Arztzimmer 7B "
-               "(PRN-7B-02) zeigt Papierstau, obwohl kein Papier klemmt."),
-              ("Zugang Echo-Archiv für neue Assistenzärztin", "bitte richten Sie für Frau "
-               "Dr. Nadia Nagel Lesezugriff auf das Echo-Archiv ein (Kostenstelle 4711).")]
+    issues = [
+        (
+            "Drucker Arztzimmer 7B druckt nicht",
+            "der Drucker im Arztzimmer 7B (PRN-7B-02) zeigt Papierstau, obwohl kein Papier klemmt.",
+        ),
+        (
+            "Zugang Echo-Archiv für neue Assistenzärztin",
+            "bitte richten Sie für Frau "
+            "Dr. Nadia Nagel Lesezugriff auf das Echo-Archiv ein (Kostenstelle 4711).",
+        ),
+    ]
     subject, para = issues[i % len(issues)]
-    text = with_sig(txt(f"""
+    text = with_sig(
+        txt(f"""
         Hallo Servicedesk,
 
         {para}
 
         Danke und Gruß
-        """))
+        """)
+    )
     return a.mail(folder, ME, [SERVICEDESK], subject, when, text, lang="de")
 
 
@@ -2483,13 +4119,26 @@ def special_messages(a: Archive) -> None:
         """)
     cid = "station7b-photo.20240417@clinic.example"
     html = html_page(
-        html_from_text(text).replace("<p>Viele", f"<p><img src=\"cid:{cid}\" width=\"160\" "
-                                     "alt=\"Station 7B\"></p>\n<p>Viele", 1),
-        title="Station 7B")
-    a.mail("INBOX", VOGEL, [WARD_LIST], "[Station-7B] Renovierung abgeschlossen – Umzug ab Montag",
-           when, text, html=html, related=[Att(logo_png((46, 139, 87), 48), "image/png",
-                                               "station7b.png", params={"cid": cid})],
-           lang="de", list_info=("Station 7B", WARD_LIST.addr), reply_to=WARD_LIST)
+        html_from_text(text).replace(
+            "<p>Viele", f'<p><img src="cid:{cid}" width="160" alt="Station 7B"></p>\n<p>Viele', 1
+        ),
+        title="Station 7B",
+    )
+    a.mail(
+        "INBOX",
+        VOGEL,
+        [WARD_LIST],
+        "[Station-7B] Renovierung abgeschlossen – Umzug ab Montag",
+        when,
+        text,
+        html=html,
+        related=[
+            Att(logo_png((46, 139, 87), 48), "image/png", "station7b.png", params={"cid": cid})
+        ],
+        lang="de",
+        list_info=("Station 7B", WARD_LIST.addr),
+        reply_to=WARD_LIST,
+    )
 
     # Device export with a hostile attachment name (path traversal)
     when = at("eu", 2025, 5, 6, 3, 12)
@@ -2501,17 +4150,32 @@ def special_messages(a: Archive) -> None:
 
         Dies ist eine automatisch erzeugte Nachricht.
         """)
-    a.mail("INBOX", DEVICE, [ME], "Holter-Export abgeschlossen: Gerät HX-200 #0417", when, text,
-           lang="de", headers=[("Auto-Submitted", "auto-generated")], mailer="HolterSync 1.0",
-           attachments=[
-               att_text("../../etc/passwd", txt("""
+    a.mail(
+        "INBOX",
+        DEVICE,
+        [ME],
+        "Holter-Export abgeschlossen: Gerät HX-200 #0417",
+        when,
+        text,
+        lang="de",
+        headers=[("Auto-Submitted", "auto-generated")],
+        mailer="HolterSync 1.0",
+        attachments=[
+            att_text(
+                "../../etc/passwd",
+                txt("""
                    |# Demo file with a hostile name - harmless content.
                    |recording_id=0417
                    |duration_h=24
                    |mean_hr=71
                    |max_pause_s=1.6
-                   """), charset="us-ascii", cte="7bit"),
-               att_png("Holter_0417_Streifen.png", ecg_png(rng, 200, 40))])
+                   """),
+                charset="us-ascii",
+                cte="7bit",
+            ),
+            att_png("Holter_0417_Streifen.png", ecg_png(rng, 200, 40)),
+        ],
+    )
 
 
 @dataclass
@@ -2527,21 +4191,26 @@ class Spam:
 
 def junk_messages(a: Archive) -> None:
     specs = [
-        Spam(sender=Person("IT Helpdesk", "it-support@clinic-example-security.test"),
-             subject="Ihr Passwort läuft heute ab – jetzt bestätigen",
-             when=at("utc", 2024, 11, 20, 4, 17),
-             html=("<p>Sehr geehrter Benutzer,</p><p>Ihr Postfach-Passwort <b>läuft heute "
-                   "ab</b>. "
-                   "Um Datenverlust zu vermeiden, bestätigen Sie Ihr aktuelles Passwort "
-                   "innerhalb von 24 Stunden:</p><p><a href=\"https://login.clinic-example."
-                   "test/owa/verify?user=lena.hartmann\">https://mail.clinic.example/verify</a>"
-                   "</p><p>IT-Abteilung</p>"
-                   "<img src=\"https://tracker.example.com/pixel.gif\" width=\"1\" height=\"1\">"),
-             text=None),
-        Spam(sender=Person("Mailbox Administrator", "no-reply@secure-mailbox.example.net"),
-             subject="Action required: mailbox storage full (99%)",
-             when=at("us", 2025, 2, 3, 23, 58),
-             text=txt("""
+        Spam(
+            sender=Person("IT Helpdesk", "it-support@clinic-example-security.test"),
+            subject="Ihr Passwort läuft heute ab – jetzt bestätigen",
+            when=at("utc", 2024, 11, 20, 4, 17),
+            html=(
+                "<p>Sehr geehrter Benutzer,</p><p>Ihr Postfach-Passwort <b>läuft heute "
+                "ab</b>. "
+                "Um Datenverlust zu vermeiden, bestätigen Sie Ihr aktuelles Passwort "
+                'innerhalb von 24 Stunden:</p><p><a href="https://login.clinic-example.'
+                'test/owa/verify?user=lena.hartmann">https://mail.clinic.example/verify</a>'
+                "</p><p>IT-Abteilung</p>"
+                '<img src="https://tracker.example.com/pixel.gif" width="1" height="1">'
+            ),
+            text=None,
+        ),
+        Spam(
+            sender=Person("Mailbox Administrator", "no-reply@secure-mailbox.example.net"),
+            subject="Action required: mailbox storage full (99%)",
+            when=at("us", 2025, 2, 3, 23, 58),
+            text=txt("""
                  Your mailbox has exceeded its storage limit. Incoming messages are being
                  held. Upgrade your storage for free before it is deleted:
 
@@ -2549,42 +4218,58 @@ def junk_messages(a: Archive) -> None:
 
                  Mailbox Administration Team
                  """),
-             html=("<div style=\"border:1px solid #ccc;padding:16px\"><h2>Mailbox storage "
-                   "full</h2><div style=\"background:#ddd;width:300px\"><div style=\"background:"
-                   "#d00;width:297px;height:12px\"></div></div><p>Incoming messages are being "
-                   "held.</p><form action=\"https://secure-mailbox.example.net/collect\" "
-                   "method=\"post\"><input name=\"email\" value=\"lena.hartmann@clinic.example\">"
-                   "<input type=\"password\" name=\"pw\"><button>Upgrade now</button></form>"
-                   "<script>document.forms[0].pw.focus();console.log('demo');</script></div>")),
-        Spam(sender=Person("Paketdienst", "info@parcel-delivery.test"),
-             subject="Zustellung fehlgeschlagen: Ihre Sendung DE4471-92",
-             when=at("eu", 2024, 8, 14, 6, 2),
-             text=txt("""
+            html=(
+                '<div style="border:1px solid #ccc;padding:16px"><h2>Mailbox storage '
+                'full</h2><div style="background:#ddd;width:300px"><div style="background:'
+                '#d00;width:297px;height:12px"></div></div><p>Incoming messages are being '
+                'held.</p><form action="https://secure-mailbox.example.net/collect" '
+                'method="post"><input name="email" value="lena.hartmann@clinic.example">'
+                '<input type="password" name="pw"><button>Upgrade now</button></form>'
+                "<script>document.forms[0].pw.focus();console.log('demo');</script></div>"
+            ),
+        ),
+        Spam(
+            sender=Person("Paketdienst", "info@parcel-delivery.test"),
+            subject="Zustellung fehlgeschlagen: Ihre Sendung DE4471-92",
+            when=at("eu", 2024, 8, 14, 6, 2),
+            text=txt("""
                  Ihr Paket konnte nicht zugestellt werden, da die Zollgebühr von 1,99 EUR
                  nicht bezahlt wurde. Bitte bezahlen Sie innerhalb von 48 Stunden:
                  https://parcel-delivery.test/pay/DE4471-92
                  """),
-             html=None),
-        Spam(sender=Person("Buchhaltung", "rechnung@invoice-center.example.com"),
-             subject="Offene Rechnung Nr. 2024-88321 – letzte Mahnung",
-             when=at("eu", 2024, 12, 2, 10, 44),
-             text=txt("""
+            html=None,
+        ),
+        Spam(
+            sender=Person("Buchhaltung", "rechnung@invoice-center.example.com"),
+            subject="Offene Rechnung Nr. 2024-88321 – letzte Mahnung",
+            when=at("eu", 2024, 12, 2, 10, 44),
+            text=txt("""
                  Sehr geehrte Damen und Herren,
 
                  trotz mehrfacher Erinnerung ist die Rechnung 2024-88321 noch offen. Die
                  Rechnung und das Zahlungsformular finden Sie im Anhang. Bitte öffnen Sie
                  die Datei und aktivieren Sie die Bearbeitung.
                  """),
-             html=None,
-             attachments=[Att(b"@echo off\r\nrem Harmless demo file with a hostile name.\r\n"
-                              b"echo This would have been malware.\r\n",
-                              "application/octet-stream", "..\\..\\evil.bat"),
-                          Att(b"Harmless demo file: not an executable, despite its name.\r\n",
-                              "application/octet-stream", "Rechnung_2024-88321_\u202efdp.exe")]),
-        Spam(sender=Person("Victor Langford", "v.langford@freemail.example.com"),
-             subject="Confidential business proposal",
-             when=at("utc", 2023, 9, 9, 2, 31),
-             text=txt("""
+            html=None,
+            attachments=[
+                Att(
+                    b"@echo off\r\nrem Harmless demo file with a hostile name.\r\n"
+                    b"echo This would have been malware.\r\n",
+                    "application/octet-stream",
+                    "..\\..\\evil.bat",
+                ),
+                Att(
+                    b"Harmless demo file: not an executable, despite its name.\r\n",
+                    "application/octet-stream",
+                    "Rechnung_2024-88321_\u202efdp.exe",
+                ),
+            ],
+        ),
+        Spam(
+            sender=Person("Victor Langford", "v.langford@freemail.example.com"),
+            subject="Confidential business proposal",
+            when=at("utc", 2023, 9, 9, 2, 31),
+            text=txt("""
                  Dear Friend,
 
                  I am the executor of a late physician's estate and have a proposal of
@@ -2594,22 +4279,29 @@ def junk_messages(a: Archive) -> None:
 
                  Yours faithfully,
                  Victor Langford
-                 """), html=None),
-        Spam(sender=Person("Pharma Discount", "deals@cheap-meds.test"),
-             subject="💊 70% OFF – Premium meds without prescription!!!",
-             when=at("in", 2024, 5, 5, 13, 13),
-             text=None,
-             html=("<center style=\"background:url(https://cheap-meds.test/bg.jpg)\">"
-                   "<h1 style=\"color:red\">70% OFF TODAY ONLY</h1>"
-                   "<img src=\"https://cheap-meds.test/pills.jpg\" alt=\"pills\">"
-                   "<img src=\"https://cheap-meds.test/x.gif\" onerror=\"alert('demo')\">"
-                   "<p><a href=\"https://cheap-meds.test/shop\">ORDER NOW</a></p>"
-                   "<iframe src=\"https://cheap-meds.test/frame\" width=\"1\" height=\"1\">"
-                   "</iframe></center>")),
-        Spam(sender=Person("St. Aurelia Gehaltsabrechnung", "payroll@clinic.example.net"),
-             subject="Gehaltsanpassung 2025 – bitte Bankverbindung bestätigen",
-             when=at("eu", 2025, 1, 28, 7, 50),
-             text=txt("""
+                 """),
+            html=None,
+        ),
+        Spam(
+            sender=Person("Pharma Discount", "deals@cheap-meds.test"),
+            subject="💊 70% OFF – Premium meds without prescription!!!",
+            when=at("in", 2024, 5, 5, 13, 13),
+            text=None,
+            html=(
+                '<center style="background:url(https://cheap-meds.test/bg.jpg)">'
+                '<h1 style="color:red">70% OFF TODAY ONLY</h1>'
+                '<img src="https://cheap-meds.test/pills.jpg" alt="pills">'
+                '<img src="https://cheap-meds.test/x.gif" onerror="alert(\'demo\')">'
+                '<p><a href="https://cheap-meds.test/shop">ORDER NOW</a></p>'
+                '<iframe src="https://cheap-meds.test/frame" width="1" height="1">'
+                "</iframe></center>"
+            ),
+        ),
+        Spam(
+            sender=Person("St. Aurelia Gehaltsabrechnung", "payroll@clinic.example.net"),
+            subject="Gehaltsanpassung 2025 – bitte Bankverbindung bestätigen",
+            when=at("eu", 2025, 1, 28, 7, 50),
+            text=txt("""
                  Sehr geehrte Mitarbeiterin,
 
                  im Zuge der Gehaltsanpassung 2025 bitten wir Sie, Ihre Bankverbindung im
@@ -2618,52 +4310,78 @@ def junk_messages(a: Archive) -> None:
                  Ohne Bestätigung kann die Januar-Zahlung nicht erfolgen.
 
                  Personalabteilung
-                 """), html=None),
-        Spam(sender=Person("Webinar Team", "webinar@crypto-gains.example.org"),
-             subject="Doctors earn €9.800/month with this one trick",
-             when=at("uk", 2025, 7, 19, 21, 5),
-             text=txt("""
+                 """),
+            html=None,
+        ),
+        Spam(
+            sender=Person("Webinar Team", "webinar@crypto-gains.example.org"),
+            subject="Doctors earn €9.800/month with this one trick",
+            when=at("uk", 2025, 7, 19, 21, 5),
+            text=txt("""
                  Busy doctors are quietly earning a second income with automated crypto
                  trading. Watch the free webinar now - spaces are limited!
                  https://crypto-gains.example.org/webinar
-                 """), charset="windows-1252",
-             html=("<p><img src=\"https://crypto-gains.example.org/hero.png\" width=\"500\">"
-                   "</p><p>Busy doctors are quietly earning a second income ...</p>"
-                   "<p><a href=\"https://crypto-gains.example.org/webinar\">Watch now</a></p>")),
-        Spam(sender=Person("eSign-Service", "sign@documents-share.test"),
-             subject="Lena, you have a document to review and sign",
-             when=at("us", 2025, 9, 30, 16, 40),
-             text=txt("""
+                 """),
+            charset="windows-1252",
+            html=(
+                '<p><img src="https://crypto-gains.example.org/hero.png" width="500">'
+                "</p><p>Busy doctors are quietly earning a second income ...</p>"
+                '<p><a href="https://crypto-gains.example.org/webinar">Watch now</a></p>'
+            ),
+        ),
+        Spam(
+            sender=Person("eSign-Service", "sign@documents-share.test"),
+            subject="Lena, you have a document to review and sign",
+            when=at("us", 2025, 9, 30, 16, 40),
+            text=txt("""
                  Your colleague sent you "Dienstvertrag_2025_final.pdf" for signature.
 
                  REVIEW DOCUMENT: https://documents-share.test/r/5f2a9
 
                  This link expires in 24 hours.
                  """),
-             html=("<table style=\"font-family:Arial\"><tr><td style=\"background:#ffd700;"
-                   "padding:20px\"><b>Please review and sign</b></td></tr><tr><td>"
-                   "<a href=\"https://documents-share.test/r/5f2a9\">REVIEW DOCUMENT</a></td>"
-                   "</tr></table><img src=\"https://documents-share.test/t.gif?u=lh\" "
-                   "width=\"1\" height=\"1\">")),
-        Spam(sender=Person("Sehr geehrter Kunde", "winner@lottery-europe.test"),
-             subject="Herzlichen Glückwunsch! Sie haben gewonnen",
-             when=at("eu", 2023, 12, 24, 3, 3),
-             text=txt("""
+            html=(
+                '<table style="font-family:Arial"><tr><td style="background:#ffd700;'
+                'padding:20px"><b>Please review and sign</b></td></tr><tr><td>'
+                '<a href="https://documents-share.test/r/5f2a9">REVIEW DOCUMENT</a></td>'
+                '</tr></table><img src="https://documents-share.test/t.gif?u=lh" '
+                'width="1" height="1">'
+            ),
+        ),
+        Spam(
+            sender=Person("Sehr geehrter Kunde", "winner@lottery-europe.test"),
+            subject="Herzlichen Glückwunsch! Sie haben gewonnen",
+            when=at("eu", 2023, 12, 24, 3, 3),
+            text=txt("""
                  Ihre E-Mail-Adresse wurde bei unserer Weihnachtsverlosung gezogen. Sie haben
                  250.000,00 EUR gewonnen! Bitte senden Sie eine Kopie Ihres Ausweises an
                  claims@lottery-europe.test.
-                 """), html=None, charset="iso-8859-1"),
+                 """),
+            html=None,
+            charset="iso-8859-1",
+        ),
     ]
     for n, spec in enumerate(specs):
         to: Sequence[Person] | Group = [ME] if n % 3 else Group("undisclosed-recipients")
-        a.mail("Junk", spec.sender, to, spec.subject, spec.when, spec.text,
-               html=None if spec.html is None else html_page(spec.html),
-               attachments=spec.attachments, charset=spec.charset, spam=True,
-               lang="de" if "ä" in spec.subject else "en", unseen=n % 2 == 1,
-               mailer="PHPMailer-compatible 6" if n % 2 else None)
+        a.mail(
+            "Junk",
+            spec.sender,
+            to,
+            spec.subject,
+            spec.when,
+            spec.text,
+            html=None if spec.html is None else html_page(spec.html),
+            attachments=spec.attachments,
+            charset=spec.charset,
+            spam=True,
+            lang="de" if "ä" in spec.subject else "en",
+            unseen=n % 2 == 1,
+            mailer="PHPMailer-compatible 6" if n % 2 else None,
+        )
 
 
 # ---- assembling -------------------------------------------------------------------------
+
 
 def build_archive(seed: int = SEED) -> Archive:
     a = Archive(seed)
@@ -2673,32 +4391,61 @@ def build_archive(seed: int = SEED) -> Archive:
     junk_messages(a)
 
     inbox_plan = [
-        (f_lab_result, 10), (f_radiology, 5), (f_appointment, 7), (f_it_notice, 6),
-        (f_weekly, 6), (f_digest, 4), (f_vendor_html_only, 2), (f_ward_post, 6),
-        (f_pharmacy, 4), (f_hr, 5), (f_gp_referral, 5), (f_patient, 3), (f_conference, 4),
-        (f_insurer_query, 2), (f_qm, 3), (f_colleague, 8),
+        (f_lab_result, 10),
+        (f_radiology, 5),
+        (f_appointment, 7),
+        (f_it_notice, 6),
+        (f_weekly, 6),
+        (f_digest, 4),
+        (f_vendor_html_only, 2),
+        (f_ward_post, 6),
+        (f_pharmacy, 4),
+        (f_hr, 5),
+        (f_gp_referral, 5),
+        (f_patient, 3),
+        (f_conference, 4),
+        (f_insurer_query, 2),
+        (f_qm, 3),
+        (f_colleague, 8),
     ]
     colleague_msgs: list[Mail] = []
     for fn, count in inbox_plan:
         for i in range(count):
-            when = _work_time(rng, date(2024, 1, 8), date(2025, 10, 17), slot=(i, count),
-                              weekend=fn in (f_weekly, f_digest, f_vendor_html_only))
+            when = _work_time(
+                rng,
+                date(2024, 1, 8),
+                date(2025, 10, 17),
+                slot=(i, count),
+                weekend=fn in (f_weekly, f_digest, f_vendor_html_only),
+            )
             m = fn(a, "INBOX", when, i)
             if fn is f_colleague:
                 colleague_msgs.append(m)
 
-    sent_plan = [(f_my_referral, 4), (f_my_docs, 3), (f_my_leave, 2), (f_my_team_note, 2),
-                 (f_my_it_ticket, 2)]
+    sent_plan = [
+        (f_my_referral, 4),
+        (f_my_docs, 3),
+        (f_my_leave, 2),
+        (f_my_team_note, 2),
+        (f_my_it_ticket, 2),
+    ]
     for i, parent in enumerate(colleague_msgs[:6]):
         delay = timedelta(minutes=rng.randint(4, 180))
         f_reply_to(a, "Sent", in_zone(parent.date + delay, "eu"), i, parent)
     for fn, count in sent_plan:
         for i in range(count):
-            fn(a, "Sent", _work_time(rng, date(2024, 1, 8), date(2025, 10, 17),
-                                     slot=(i, count)), i)
+            fn(a, "Sent", _work_time(rng, date(2024, 1, 8), date(2025, 10, 17), slot=(i, count)), i)
 
-    backup_plan = [(f_lab_result, 4), (f_weekly, 2), (f_digest, 1), (f_it_notice, 2),
-                   (f_ward_post, 3), (f_hr, 2), (f_my_referral, 2), (f_radiology, 1)]
+    backup_plan = [
+        (f_lab_result, 4),
+        (f_weekly, 2),
+        (f_digest, 1),
+        (f_it_notice, 2),
+        (f_ward_post, 3),
+        (f_hr, 2),
+        (f_my_referral, 2),
+        (f_radiology, 1),
+    ]
     for fn, count in backup_plan:
         for i in range(count):
             when = _work_time(rng, date(2023, 1, 9), date(2023, 12, 15), slot=(i, count))
@@ -2755,8 +4502,10 @@ def _safe_reset(out: Path) -> None:
             raise SystemExit(f"{out} exists and is not a directory")
         foreign = sorted(p.name for p in out.iterdir() if p.name not in _OWN_ENTRIES)
         if foreign:
-            raise SystemExit(f"refusing to delete {out}: it contains {foreign[:5]} "
-                             "which this generator did not write")
+            raise SystemExit(
+                f"refusing to delete {out}: it contains {foreign[:5]} "
+                "which this generator did not write"
+            )
         shutil.rmtree(out)
     out.mkdir(parents=True)
 
@@ -2929,10 +4678,23 @@ def check_archive(root: Path) -> list[str]:  # noqa: C901 - one linear list of c
         problems.append("no thread spans BACKUP and another folder")
 
     # statistics
-    stats = dict.fromkeys([
-        "multipart/alternative", "html-only", "remote-content", "cid-inline", "attachments",
-        "non-ascii-attachment-names", "hostile-attachment-names", "non-ascii-headers",
-        "non-ascii-bodies", "mailing-list", "with-cc", "30+-recipients"], 0)
+    stats = dict.fromkeys(
+        [
+            "multipart/alternative",
+            "html-only",
+            "remote-content",
+            "cid-inline",
+            "attachments",
+            "non-ascii-attachment-names",
+            "hostile-attachment-names",
+            "non-ascii-headers",
+            "non-ascii-bodies",
+            "mailing-list",
+            "with-cc",
+            "30+-recipients",
+        ],
+        0,
+    )
     charsets: dict[str, int] = {}
     ctes: dict[str, int] = {}
     att_types: dict[str, int] = {}
@@ -2941,7 +4703,8 @@ def check_archive(root: Path) -> list[str]:  # noqa: C901 - one linear list of c
         if "multipart/alternative" in types:
             stats["multipart/alternative"] += 1
         if "text/html" in types and "text/plain" not in [
-                p.get_content_type() for p in msg.walk() if not p.is_attachment()]:
+            p.get_content_type() for p in msg.walk() if not p.is_attachment()
+        ]:
             stats["html-only"] += 1
         htmls = [p.get_content() for p in msg.walk() if p.get_content_type() == "text/html"]
         if any(_REMOTE_RE.search(h) for h in htmls):
@@ -2978,18 +4741,28 @@ def check_archive(root: Path) -> list[str]:  # noqa: C901 - one linear list of c
         rcpts = sum(len(msg[h].addresses) for h in ("To", "Cc") if msg[h] is not None)
         if rcpts >= 30:
             stats["30+-recipients"] += 1
-    minimum = {"multipart/alternative": 20, "html-only": 3, "remote-content": 5, "cid-inline": 1,
-               "attachments": 25, "non-ascii-attachment-names": 3, "hostile-attachment-names": 2,
-               "mailing-list": 3, "30+-recipients": 2}
+    minimum = {
+        "multipart/alternative": 20,
+        "html-only": 3,
+        "remote-content": 5,
+        "cid-inline": 1,
+        "attachments": 25,
+        "non-ascii-attachment-names": 3,
+        "hostile-attachment-names": 2,
+        "mailing-list": 3,
+        "30+-recipients": 2,
+    }
     for key, low in minimum.items():
         if stats[key] < low:
             problems.append(f"only {stats[key]} messages with {key} (want >= {low})")
 
     print(f"folders: {counts}  total messages: {sum(counts.values())}")
     print(f"total size: {total} bytes ({total / 1024:.0f} KiB)")
-    print(f"conversations with >=3 messages: {len(threads)} (3-8: {len(long_threads)}, "
-          f"spanning folders: {len(crossing)}); sizes "
-          f"{sorted((len(f) for f in threads), reverse=True)}")
+    print(
+        f"conversations with >=3 messages: {len(threads)} (3-8: {len(long_threads)}, "
+        f"spanning folders: {len(crossing)}); sizes "
+        f"{sorted((len(f) for f in threads), reverse=True)}"
+    )
     for key, value in stats.items():
         print(f"  {key}: {value}")
     print(f"  body charsets: {dict(sorted(charsets.items()))}")
@@ -3003,10 +4776,16 @@ def check_archive(root: Path) -> list[str]:  # noqa: C901 - one linear list of c
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("outdir", nargs="?", type=Path, default=DEFAULT_OUT,
-                        help="Maildir++ root to (re)create (default: resources/demo)")
-    parser.add_argument("--check", action="store_true",
-                        help="verify an existing archive instead of generating one")
+    parser.add_argument(
+        "outdir",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="Maildir++ root to (re)create (default: resources/demo)",
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="verify an existing archive instead of generating one"
+    )
     args = parser.parse_args(argv)
     if args.check:
         problems = check_archive(args.outdir)

@@ -151,9 +151,10 @@ def test_signed_package_verifies_by_hand_and_names_any_altered_member(
     audit = [json.loads(x) for x in run(home, "audit", "show", "--json").stdout.splitlines()]
     exports = [e for e in audit if e["action"] == "evidence exported"]
     assert exports and exports[-1]["detail"]["signed_by"] == result["signed_by"]
-    assert exports[-1]["detail"]["manifest_sha256"] == hashlib.sha256(
-        (unpacked / "manifest.json").read_bytes()
-    ).hexdigest()
+    assert (
+        exports[-1]["detail"]["manifest_sha256"]
+        == hashlib.sha256((unpacked / "manifest.json").read_bytes()).hexdigest()
+    )
 
 
 def test_package_of_a_delivered_synced_message_rechecks_dkim_from_the_recorded_dns(
@@ -188,8 +189,9 @@ def test_package_of_a_delivered_synced_message_rechecks_dkim_from_the_recorded_d
     checked = run(home, "evidence", "verify", str(package), "--json", "--live-dns",
                   "--dns-server", dns)  # fmt: skip
     checks = {c["name"]: c for c in json.loads(checked.stdout)["checks"]}
-    assert checks["dkim (recorded DNS)"]["ok"] and "sender.test pass" in (
-        checks["dkim (recorded DNS)"]["detail"]
+    assert (
+        checks["dkim (recorded DNS)"]["ok"]
+        and "sender.test pass" in (checks["dkim (recorded DNS)"]["detail"])
     )
     assert checks["dkim (today's DNS)"]["ok"] and checks["received trail"]["ok"]
     assert checked.returncode == 0, checked.stdout

@@ -374,10 +374,14 @@ def test_dovecot_killed_mid_sync_and_restarted_then_resync_completes_exactly(
     assert report["BACKUP"]["error"] is None and report["Trash"]["new"] == 2
     assert report["BACKUP"]["new"] == total - partial
     expected = server_bytes(server, "BACKUP")
-    rows = store(home).execute(
-        "SELECT c.uid, c.sha256 FROM copies c JOIN folders f ON f.id=c.folder_id "
-        "WHERE f.name='BACKUP'"
-    ).fetchall()
+    rows = (
+        store(home)
+        .execute(
+            "SELECT c.uid, c.sha256 FROM copies c JOIN folders f ON f.id=c.folder_id "
+            "WHERE f.name='BACKUP'"
+        )
+        .fetchall()
+    )
     assert len(rows) == total == len({r["uid"] for r in rows})
     assert {r["uid"]: r["sha256"] for r in rows} == {
         uid: hashlib.sha256(raw).hexdigest() for uid, raw in expected.items()

@@ -46,8 +46,9 @@ def test_trace_of_a_message_through_the_real_chain(mail_chain: MailChain, tmp_pa
     assert verdict["arc"]["result"] == "none"
     tls = sum(1 for h in hops if h["tls"] not in (None, False))
     assert verdict["summary"].startswith("Delivered to mx.example.test at ")
-    assert f"via {len(hops)} hops, TLS on {tls} of {len(hops)}, DKIM pass for sender.test" in (
-        verdict["summary"]
+    assert (
+        f"via {len(hops)} hops, TLS on {tls} of {len(hops)}, DKIM pass for sender.test"
+        in (verdict["summary"])
     )
     assert verdict["dns_answers"] and verdict["dns_answers"][0]["txt"].startswith("v=DKIM1")
     assert verdict["transit_seconds"] is not None and verdict["transit_seconds"] >= 0
