@@ -42,9 +42,9 @@ def commands_sent(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def test_unchanged_account_is_checked_by_list_status_and_changes_come_by_qresync(
-    server: Dovecot,
+    server: Dovecot,  # noqa: F811
     tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     fill(server, {"INBOX": 3, "BACKUP": 4})
     library = Library(tmp_path / "home")
