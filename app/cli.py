@@ -643,51 +643,29 @@ def _account_folders(
 
 def cmd_trace(args: argparse.Namespace, out: TextIO) -> int:
     from app.delivery.dns import live_resolver
+    from app.delivery.present import HOPS, WARNINGS, delivery_lines
     from app.delivery.verdict import trace
 
     library = _library()
     stored = None if args.file else library.resolve(args.message_id)
     raw = single_message(args.file) if stored is None else library.raw(stored)
-    own = [a.user.rsplit("@", 1)[1] for a in load_accounts(library.db) if "@" in a.user]
     verdict = trace(
         raw,
         resolver=None if args.offline else live_resolver(args.dns_server),
         offline=args.offline,
         library=library,
-        own_domains=own,
     )
     if args.json:
         out.write(json.dumps(verdict.to_json(), ensure_ascii=False) + "\n")
         return EXIT_OK
     out.write(verdict.summary + "\n\n")
-    for number, hop in enumerate(verdict.hops, start=1):
-        shown = hop.tls_text
-        delay = f" +{hop.delay_seconds}s" if hop.delay_seconds is not None else ""
-        if not hop.parsed:
-            out.write(f"{number:>2}. (unreadable) {hop.raw[:100]}\n")
-            continue
-        out.write(
-            f"{number:>2}. {hop.timestamp or 'no date'}{delay}  {hop.from_host or '?'} "
-            f"[{hop.from_ip or '?'}] → {hop.by_host or '?'}  {hop.protocol or ''}  {shown}"
-            f"  id {hop.id or '-'}\n"
-        )
-    for result in verdict.dkim:
-        out.write(f"DKIM {result.result}: {result.domain} ({result.selector}) — "
-                  f"{result.explanation}\n")  # fmt: skip
-    out.write(f"ARC {verdict.arc.result}: {verdict.arc.explanation}\n")
-    if verdict.protection is not None:
-        out.write(f"protection: {verdict.protection.level} — {verdict.protection.explanation}\n")
-    for claim in verdict.authentication_results:
-        said = ", ".join(f"{r['method']}={r['result']}" for r in claim.results) or claim.raw
-        out.write(f"claimed by {claim.authserv_id}: {said}\n")
-    for copy in verdict.locations:
-        out.write(f"copy: {copy.account}/{copy.folder} sha256 {copy.sha256[:16]}…\n")
-    for hint in verdict.hints:
-        out.write(f"hint: {hint}\n")
-    for cue in verdict.cues:
-        out.write(f"cue ({cue.severity}): {cue.explanation}\n")
-    for warning in verdict.warnings:
-        _warn(warning)
+    for line in delivery_lines(verdict):
+        if line.section == HOPS:
+            out.write(f"{line.label} {line.text}\n")
+        elif line.section == WARNINGS:
+            _warn(line.text)
+        else:
+            out.write(line.plain + "\n")
     return EXIT_OK
 
 

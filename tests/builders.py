@@ -43,3 +43,20 @@ def make_maildir(root: Path, files: dict[str, bytes] | None = None) -> Path:
     for relative, raw in (files or {}).items():
         (root / relative).write_bytes(raw)
     return root
+
+
+def own_domain_forgery() -> bytes:
+    """A message claiming the account's own domain (clinic.example) whose DKIM signature
+    cannot verify, with a reply-to cue and one TLS hop: every line the delivery presenter has."""
+    return (
+        b"Received: from mail.elsewhere.example (mail.elsewhere.example [192.0.2.10]) (using "
+        b"TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)) by mx.clinic.example "
+        b"(Postfix) with ESMTPS id 4VXk2t for <bob@clinic.example>; "
+        b"Fri, 3 May 2024 09:15:04 +0000\r\n"
+        b"DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=clinic.example; s=mail; "
+        b"h=from:to:subject; bh=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=; b=AAAA\r\n"
+        b"From: Alice <alice@clinic.example>\r\nTo: bob@clinic.example\r\n"
+        b"Reply-To: alice@payments-elsewhere.example\r\nSubject: Invoice\r\n"
+        b"Date: Fri, 03 May 2024 09:15:00 +0000\r\nMessage-ID: <faces@clinic.example>\r\n"
+        b"\r\nPlease pay.\r\n"
+    )

@@ -24,13 +24,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.delivery.dns import live_resolver
+from app.delivery.present import HOPS, delivery_lines, protection_badge
 from app.delivery.verdict import DeliveryVerdict, trace
 from app.evidence.package import ExportResult, export_evidence
+from app.present import Tone
 from app.store.library import Library
 from app.tasks import CancelToken, Progress
 from ui.worker import Worker
 
 GOOD, BAD, UNKNOWN = QColor("#1b6e20"), QColor("#b00020"), QColor("#8a6d00")
+TONE_COLORS = {Tone.GOOD: GOOD, Tone.BAD: BAD, Tone.CAUTION: UNKNOWN}
+BADGE_COLORS = {Tone.GOOD: "#1b6e20", Tone.CAUTION: "#8a6d00", Tone.BAD: "#b00020"}
 
 
 class Timeline(QWidget):
@@ -87,6 +91,7 @@ class DeliveryView(QWidget):
         self._worker: Worker | None = None
         self._request = 0
         self.offline = False
+        self.dns_server: str | None = None  # HOST:PORT of the resolver; None: the system's
         self.summary_label = QLabel("Select a message to see how it was delivered.")
         self.summary_label.setWordWrap(True)
         self.summary_label.setObjectName("deliverySummary")
@@ -138,9 +143,10 @@ class DeliveryView(QWidget):
             return
         self._request += 1
         request, raw, library, offline = self._request, self.raw, self.library, self.offline
+        server = self.dns_server
 
         def job(_progress: Progress, _cancel: CancelToken) -> DeliveryVerdict:
-            resolver = None if offline else live_resolver(timeout=3.0)
+            resolver = None if offline else live_resolver(server, timeout=3.0)
             return trace(raw, resolver=resolver, offline=offline, library=library)
 
         worker = Worker(job, "Tracing delivery")
@@ -165,12 +171,10 @@ class DeliveryView(QWidget):
         self.verdict = verdict
         self.summary_label.setText(verdict.summary)
         if verdict.protection is not None:
-            level = verdict.protection.level
-            color = {"end-to-end": "#1b6e20", "tls-in-transit": "#8a6d00"}.get(level, "#b00020")
-            self.badge.setText({"end-to-end": "End-to-end", "tls-in-transit": "TLS in transit"}
-                               .get(level, "No encryption seen"))  # fmt: skip
+            text, tone = protection_badge(verdict.protection)
+            self.badge.setText(text)
             self.badge.setStyleSheet(
-                f"QLabel {{ background: {color}; color: white; padding: 2px 6px; "
+                f"QLabel {{ background: {BADGE_COLORS[tone]}; color: white; padding: 2px 6px; "
                 "border-radius: 3px; }"
             )
             self.badge.setToolTip(verdict.protection.explanation)
@@ -196,42 +200,12 @@ class DeliveryView(QWidget):
             if hop.warnings:
                 item.setToolTip(3, "; ".join(hop.warnings))
             self.hops.addTopLevelItem(item)
-        rows: list[tuple[str, str, QColor | None]] = []
-        for result in verdict.dkim:
-            color = GOOD if result.result == "pass" else BAD if result.result == "fail" else None
-            rows.append((f"DKIM {result.domain}", f"{result.result}: {result.explanation}", color))
-        if not verdict.dkim:
-            rows.append(("DKIM", "no signature", None))
-        rows.append(("ARC", f"{verdict.arc.result}: {verdict.arc.explanation}", None))
-        for claim in verdict.authentication_results:
-            said = ", ".join(f"{r['method']}={r['result']}" for r in claim.results) or claim.raw
-            rows.append((f"Claimed by {claim.authserv_id}", f"{said} (not verified)", None))
-        versions = len({c.sha256 for c in verdict.locations})
-        if verdict.locations:
-            same = "all byte-identical" if versions == 1 else f"{versions} different versions"
-            rows.append(("Copies", f"{len(verdict.locations)} stored, {same}", None))
-        for copy in verdict.locations:
-            origin = (
-                f"UID {copy.uid}, UIDVALIDITY {copy.uidvalidity}, INTERNALDATE "
-                f"{copy.internaldate}, fetched {copy.fetched_at}"
-                if copy.kind == "imap"
-                else f"imported {copy.imported_at} from {copy.source_path}"
-            )
-            gone = " — deleted on the server, kept here" if copy.expunged_at else ""
-            rows.append(
-                (
-                    f"Copy in {copy.account}/{copy.folder}",
-                    f"{origin}; SHA-256 {copy.sha256}{gone}",
-                    None,
-                )
-            )
-        for hint in verdict.hints:
-            rows.append(("Hint", hint, BAD))
-        for cue in verdict.cues:
-            rows.append(("Cue", cue.explanation, BAD if cue.severity == "warning" else None))
-        for name, text, color in rows:
-            item = QTreeWidgetItem([name, text])
-            item.setToolTip(1, text)
+        for line in delivery_lines(verdict):
+            if line.section == HOPS:
+                continue  # the hop table above shows them column by column
+            item = QTreeWidgetItem([line.label, line.text])
+            item.setToolTip(1, line.text)
+            color = TONE_COLORS.get(line.tone)
             if color is not None:
                 item.setForeground(1, color)
             self.details.addTopLevelItem(item)
@@ -250,10 +224,10 @@ class DeliveryView(QWidget):
         if self.verdict is None or not self.verdict.locations:
             return
         sha256 = self.verdict.locations[0].sha256
-        library, offline = self.library, self.offline
+        library, offline, server = self.library, self.offline, self.dns_server
 
         def job(_progress: Progress, _cancel: CancelToken) -> ExportResult:
-            resolver = None if offline else live_resolver(timeout=3.0)
+            resolver = None if offline else live_resolver(server, timeout=3.0)
             return export_evidence(
                 library, target, sha256=sha256, sign=sign, resolver=resolver, offline=offline
             )

@@ -202,9 +202,9 @@ def _hints(
     if (
         sender
         and organisational(sender) in owns
-        and dkim_results
+        and any(r.result in ("fail", "permerror") for r in dkim_results)
         and not any(r.result == "pass" for r in dkim_results)
-    ):
+    ):  # only a check that ran and failed: "not checked (offline)" says nothing of forgery
         hints.append(
             f"the message claims our own domain {sender} but its DKIM signature does not verify"
         )
@@ -226,11 +226,14 @@ def trace(
     resolver: Resolver | None,
     offline: bool = False,
     library: Library | None = None,
-    own_domains: Sequence[str] = (),
+    own_domains: Sequence[str] | None = None,
     clock: Any = None,
 ) -> DeliveryVerdict:
     """Everything about one message's delivery. DNS goes through ``resolver`` (recorded);
-    ``offline`` makes no lookup and says so."""
+    ``offline`` makes no lookup and says so. ``own_domains`` default: the domains of the
+    library's accounts (for the "our own domain fails DKIM" hint)."""
+    if own_domains is None:
+        own_domains = account_domains(library) if library is not None else ()
     recorder = Recorder(resolver) if resolver is not None and not offline else None
     hops = tuple(hops_of(raw))
     dkim_results = tuple(verify_dkim(raw, recorder, offline=offline or recorder is None))
@@ -264,6 +267,13 @@ def trace(
         protection=protection_of(raw, hops),
         cues=tuple(cues(raw, _known_domains(library, own_domains))),
     )
+
+
+def account_domains(library: Library) -> list[str]:
+    """The mail domains of the configured accounts: what "our own domain" means."""
+    from app.imap.account import load_all
+
+    return [a.user.rsplit("@", 1)[1].lower() for a in load_all(library.db) if "@" in a.user]
 
 
 def _known_domains(library: Library | None, own: Sequence[str]) -> list[str]:

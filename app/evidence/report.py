@@ -10,8 +10,10 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from app.delivery.locate import LocateResult
+from app.delivery.present import CHECKS, COPIES, HINTS, HOPS, WARNINGS, delivery_lines
 from app.delivery.verdict import DeliveryVerdict
 from app.mime.summary import MessageSummary
+from app.present import in_section
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 NOT_VERIFIED = (
@@ -79,49 +81,33 @@ def render_report(
     pdf.para(f"Exported {exported_at} by Mailproof {version}.")
     pdf.para(f"Verdict: {verdict.summary}.")
 
-    pdf.heading("Hops (oldest first) and timeline")
-    if not verdict.hops:
-        pdf.para("No Received header: no server recorded handling this message.")
-    for number, hop in enumerate(verdict.hops, start=1):
-        shown = hop.tls_text
-        delay = f" (+{hop.delay_seconds} s)" if hop.delay_seconds is not None else ""
-        pdf.para(
-            f"{number}. {hop.timestamp or 'no date'}{delay}: {hop.from_host or '?'} "
-            f"[{hop.from_ip or '?'}] → {hop.by_host or '?'}, {hop.protocol or '?'}, {shown}, "
-            f"id {hop.id or '-'}" + (f" — {'; '.join(hop.warnings)}" if hop.warnings else "")
-        )
-
-    pdf.heading("Authentication")
-    for result in verdict.dkim:
-        pdf.para(f"DKIM {result.result} for {result.domain} (selector {result.selector}): "
-                 f"{result.explanation}.")  # fmt: skip
-    if not verdict.dkim:
-        pdf.para("No DKIM signature.")
-    pdf.para(f"ARC {verdict.arc.result}: {verdict.arc.explanation}.")
-    for answer in verdict.dns_answers:
-        pdf.para(f"DNS {answer.name} fetched {answer.fetched_at}: "
-                 f"{(answer.txt or answer.error or 'no record')[:90]}")  # fmt: skip
-    for claim in verdict.authentication_results:
-        said = ", ".join(f"{r['method']}={r['result']}" for r in claim.results) or claim.raw
-        pdf.para(f"Claimed by {claim.authserv_id} (not verified by Mailproof): {said}.")
-    for hint in verdict.hints:
-        pdf.para(f"Hint: {hint}.")
-
-    pdf.heading("Copies")
-    if not found.copies:
-        pdf.para("No stored copy: this package holds only the message file it was made from.")
+    lines = delivery_lines(verdict)
+    sections = (
+        (
+            HOPS,
+            "Hops (oldest first)",
+            "No Received header: no server recorded handling this message.",
+        ),
+        (CHECKS, "Authentication and protection", ""),
+        (
+            COPIES,
+            "Copies",
+            "No stored copy: this package holds only the message file it was made from.",
+        ),
+        (HINTS, "Hints and cues", "None."),
+        (WARNINGS, "Warnings", "None."),
+    )
+    for section, title, empty in sections:
+        pdf.heading(title)
+        shown = in_section(lines, section)
+        for line in shown:
+            pdf.para(f"{line.label} {line.text}" if section == HOPS else line.plain)
+        if not shown and empty:
+            pdf.para(empty)
+    if found.copies:
+        pdf.heading("Files in this package")
     for name, copy in zip(names, found.copies, strict=True):
-        where = f"{copy.account}/{copy.folder}"
-        origin = (
-            f"IMAP {copy.source_path}, UID {copy.uid}, UIDVALIDITY {copy.uidvalidity}, "
-            f"INTERNALDATE {copy.internaldate}, fetched {copy.fetched_at}"
-            if copy.kind == "imap"
-            else f"imported {copy.imported_at} from {copy.source_path}"
-            + (f" at byte {copy.source_offset}" if copy.source_offset is not None else "")
-        )
-        gone = f"; deleted on the server, kept since {copy.expunged_at}" if copy.expunged_at else ""
-        pdf.para(f"{name}: {where} ({copy.role or 'folder'}) — {origin}{gone}.")
-        pdf.para(f"    SHA-256 {copy.sha256}")
+        pdf.para(f"{name}: the copy in {copy.account}/{copy.folder}, SHA-256 {copy.sha256}")
     if found.note:
         pdf.para(f"Note: {found.note}.")
 
@@ -153,6 +139,6 @@ def render_report(
     )
 
     pdf.heading("What this package does not show")
-    for line in NOT_VERIFIED:
-        pdf.para(f"• {line}" if pdf.family == "DejaVu" else f"- {line}")
+    for caveat in NOT_VERIFIED:
+        pdf.para(f"• {caveat}" if pdf.family == "DejaVu" else f"- {caveat}")
     return bytes(pdf.output())
