@@ -25,9 +25,8 @@ from PySide6.QtWidgets import (
 
 from app.crypto.verdict import SecureReading
 from app.errors import MailproofError
-from app.mime.attachments import save_into
+from app.mime.attachments import save_as, save_into
 from app.mime.render import AttachmentInfo, RenderedMessage, attachment_bytes
-from app.store.atomic import write_atomic
 from ui.models import human_size
 
 SOURCE_LIMIT = 1_000_000
@@ -336,10 +335,13 @@ class MessageView(QWidget):
         target, _ = QFileDialog.getSaveFileName(
             self, "Save attachment", str(start / attachment.safe_name)
         )
-        if not target:
-            return
+        if target:
+            self.save_to(attachment, Path(target))
+
+    def save_to(self, attachment: AttachmentInfo, target: Path) -> None:
+        """Save one attachment where the user chose (audited, as every save is)."""
         try:
-            write_atomic(Path(target), attachment_bytes(self.content, attachment.index))
+            save_as(target, attachment_bytes(self.content, attachment.index))
         except (OSError, MailproofError) as err:
             QMessageBox.warning(self, "Could not save", f"Could not save {target}: {err}")
             return

@@ -63,10 +63,24 @@ def save_into(directory: Path, filename: str | None, data: bytes) -> Path:
     if candidate.resolve().parent != folder:
         raise BadInput(f"refusing to write {filename!r} outside {folder}")
     write_atomic(candidate, data)
+    _record_saved(candidate, data)
+    return candidate
+
+
+def save_as(target: Path, data: bytes) -> Path:
+    """Write ``data`` to the file the user chose in a save dialog (which already asked before
+    replacing one); audited like :func:`save_into`."""
+    if not target.parent.is_dir():
+        raise BadInput(f"{target.parent} is not a folder")
+    write_atomic(target, data)
+    _record_saved(target, data)
+    return target
+
+
+def _record_saved(path: Path, data: bytes) -> None:
     audit.record(
         "attachment saved",
-        {"file": str(candidate)},
+        {"file": str(path)},
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
     )
-    return candidate

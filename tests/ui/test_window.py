@@ -129,6 +129,50 @@ def test_attachments_are_listed_with_sanitized_names(qtbot, window, make_maildir
     assert ".." not in text
 
 
+def test_an_attachment_saved_from_the_window_is_in_the_audit_log(
+    qtbot, window, make_maildir, tmp_path
+) -> None:
+    import hashlib
+    import json
+    import os
+    import subprocess
+    import sys
+
+    data = b"%PDF-1.4 lab result 4711"
+    message = make_message(4, attachment=("result.pdf", data))
+    open_and_wait(qtbot, window, make_maildir([message]))
+    qtbot.waitUntil(lambda: window.reader.rendered is not None)
+    attachment = window.reader.attachments.item(0).data(256)
+    target = tmp_path / "chosen name.pdf"
+    window.reader.save_to(attachment, target)
+    assert target.read_bytes() == data
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    warned: list[str] = []
+
+    def close_warning() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            warned.append(box.text())
+            box.close()
+        else:
+            QTimer.singleShot(50, close_warning)
+
+    QTimer.singleShot(50, close_warning)
+    window.reader.save_to(attachment, tmp_path / "no such folder" / "x.pdf")  # refused
+    assert warned and "no such folder" in warned[0]
+    shown = subprocess.run(
+        [str(Path(sys.executable).with_name("mailproof")), "audit", "show", "--json"],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        check=True,
+    ).stdout
+    saved = [e for e in map(json.loads, shown.splitlines()) if e["action"] == "attachment saved"]
+    assert [e["object"]["file"] for e in saved] == [str(target)]
+    assert saved[0]["detail"] == {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+
+
 def test_keyboard_j_and_k_move_through_the_list(qtbot, window, make_maildir) -> None:
     open_and_wait(qtbot, window, make_maildir([make_message(i) for i in range(5)]))
     window.table.setFocus()
