@@ -1,5 +1,5 @@
-"""The ``mailproof`` executable: search verbs start light (no Qt, keyring, IMAP or crypto
-imports, so a search answers in a fraction of a second); everything else goes to ``app.cli``."""
+"""The ``mailproof`` executable: the command registry (``app.cli``) imports only the module of
+the verb given, so ``mailproof search`` answers without loading Qt, IMAP, crypto or the keyring."""
 
 from __future__ import annotations
 
@@ -7,14 +7,9 @@ import sys
 
 
 def main() -> int:
-    argv = sys.argv[1:]
-    if argv[:1] and argv[0] in ("search", "count") and not {"-h", "--help"} & set(argv):
-        from app.search_cli import fast_main
+    from app.cli import main as cli_main
 
-        return fast_main(argv)
-    from app.cli import main as full_main
-
-    return full_main(argv)
+    return cli_main(sys.argv[1:])
 
 
 if __name__ == "__main__":

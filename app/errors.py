@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class Exit(IntEnum):
+    """The exit codes of every ``mailproof`` command (the README's CLI reference)."""
+
+    OK = 0
+    PROBLEMS = 1  # done, but a check failed or the input had problems (each named on stderr)
+    USAGE = 2  # bad usage or unusable input
+    ENVIRONMENT = 3  # store, keyring, server, display or tool unavailable
+    INTERRUPTED = 130
+
 
 class MailproofError(Exception):
     """Base of every error shown to a user. ``str(err)`` is the one line to show."""
 
-    exit_code = 2
+    exit_code: int = Exit.USAGE
 
 
 class BadInput(MailproofError):
     """The user gave a path or value that cannot be used (exit 2)."""
 
-    exit_code = 2
+    exit_code = Exit.USAGE
 
 
 class NotMail(BadInput):
@@ -34,19 +46,19 @@ class AmbiguousId(BadInput):
 class StoreError(MailproofError):
     """The local store is unusable (corrupt database, missing blob, full disk)."""
 
-    exit_code = 3
+    exit_code = Exit.ENVIRONMENT
 
 
 class Cancelled(MailproofError):
     """Long work was cancelled by the user; whatever was committed before stays."""
 
-    exit_code = 1
+    exit_code = Exit.PROBLEMS
 
 
 class EnvironmentUnavailable(MailproofError):
     """Something outside Mailproof is missing or down: a server, the keyring, a tool (exit 3)."""
 
-    exit_code = 3
+    exit_code = Exit.ENVIRONMENT
 
 
 class ServerUnreachable(EnvironmentUnavailable):
@@ -56,10 +68,10 @@ class ServerUnreachable(EnvironmentUnavailable):
 class TLSError(MailproofError):
     """The server's TLS was refused: bad certificate, wrong host, no STARTTLS (exit 1)."""
 
-    exit_code = 1
+    exit_code = Exit.PROBLEMS
 
 
 class AuthError(MailproofError):
     """The server refused the login (exit 1)."""
 
-    exit_code = 1
+    exit_code = Exit.PROBLEMS

@@ -1,9 +1,8 @@
 """The last guard of every ``mailproof`` command: a clear line and an exit code, never a
 traceback; details in ``$MAILPROOF_HOME/mailproof.log``.
 
-Shared by the full CLI (``app.cli``) and the light path of ``mailproof search|count``
-(``app.search_cli.fast_main``), which must not pay for ``logging`` at start: the log file is
-set up here when something is to be written, if the caller has not set it up already.
+Commands that start light (``mailproof search|count``) must not pay for ``logging`` at start:
+the log file is set up here when something is to be written, if ``app.cli`` has not already.
 """
 
 from __future__ import annotations
@@ -14,9 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.config import data_home
-from app.errors import MailproofError
-
-EXIT_OK, EXIT_ENVIRONMENT, EXIT_INTERRUPTED = 0, 3, 130
+from app.errors import Exit, MailproofError
 
 
 def setup_logging(debug: bool) -> None:
@@ -57,13 +54,13 @@ def guarded(run: Callable[[], int], *, debug: bool = False) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         print("mailproof: interrupted; nothing half-written was kept", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return Exit.INTERRUPTED
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+        return Exit.OK
     except MemoryError:
         print("mailproof: error: out of memory", file=sys.stderr)
-        return EXIT_ENVIRONMENT
+        return Exit.ENVIRONMENT
     except Exception as err:  # noqa: BLE001 - the last guard: never a traceback for users
         _log(debug, "error", "internal error")
         if debug:
@@ -75,4 +72,4 @@ def guarded(run: Callable[[], int], *, debug: bool = False) -> int:
             f"mailproof: internal error: {type(err).__name__}: {err} (details in {where})",
             file=sys.stderr,
         )
-        return EXIT_ENVIRONMENT
+        return Exit.ENVIRONMENT
