@@ -17,8 +17,8 @@ class Tone(StrEnum):
 
     GOOD = "good"
     BAD = "bad"
-    CAUTION = "caution"
-    NEUTRAL = "neutral"
+    WARN = "warn"
+    PLAIN = "plain"
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Line:
     section: str
     label: str
     text: str
-    tone: Tone = Tone.NEUTRAL
+    tone: Tone = Tone.PLAIN
 
     @property
     def plain(self) -> str:

@@ -33,8 +33,8 @@ from app.tasks import CancelToken, Progress
 from ui.worker import Worker
 
 GOOD, BAD, UNKNOWN = QColor("#1b6e20"), QColor("#b00020"), QColor("#8a6d00")
-TONE_COLORS = {Tone.GOOD: GOOD, Tone.BAD: BAD, Tone.CAUTION: UNKNOWN}
-BADGE_COLORS = {Tone.GOOD: "#1b6e20", Tone.CAUTION: "#8a6d00", Tone.BAD: "#b00020"}
+TONE_COLORS = {Tone.GOOD: GOOD, Tone.BAD: BAD, Tone.WARN: UNKNOWN}
+BADGE_COLORS = {Tone.GOOD: "#1b6e20", Tone.WARN: "#8a6d00", Tone.BAD: "#b00020"}
 
 
 class Timeline(QWidget):

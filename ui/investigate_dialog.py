@@ -3,8 +3,6 @@ matching copy and the text to send your provider out (as `mailproof investigate`
 
 from __future__ import annotations
 
-import datetime as dt
-
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -22,20 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.dates import parse_day
 from app.delivery.locate import normalise_message_id
 from app.errors import BadInput
+from app.investigate.present import NEXT, OUTCOME, REASONS, investigation_lines
 from app.investigate.search import Investigation, Query, investigate, recorded
 from app.store.library import Library
 from app.tasks import CancelToken, Progress
 from ui.worker import Worker
-
-OUTCOME_TEXT = {
-    "found": "Found — the message reached this mailbox",
-    "bounced": "Bounced — the receiving side refused it",
-    "filtered": "Filtered — a server rule moved or discarded it",
-    "sent-copy-only": "Only a Sent copy — nothing shows it was delivered",
-    "not-found": "Not found — nothing in the store matches",
-}
 
 
 class InvestigateDialog(QDialog):
@@ -111,14 +103,7 @@ class InvestigateDialog(QDialog):
         return self._worker is not None
 
     def query(self) -> Query:
-        when = None
-        text = self.date.text().strip()
-        if text:
-            try:
-                when = dt.datetime.fromisoformat(text)
-            except ValueError:
-                raise BadInput(f"the date {text!r} is not YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
-            when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+        when = parse_day(self.date.text(), "the date")
         message_id = self.message_id.text().strip()
         return Query(
             message_id=normalise_message_id(message_id) if message_id else None,
@@ -164,8 +149,10 @@ class InvestigateDialog(QDialog):
     def _show(self, result: Investigation) -> None:
         self.result = result
         self.reload_history()
-        self.outcome.setText(OUTCOME_TEXT.get(result.outcome, result.outcome))
-        lines = [f"• {r}" for r in result.reasons] + [f"→ {s}" for s in result.next_steps]
+        shown = investigation_lines(result)
+        self.outcome.setText(next(line.text for line in shown if line.section == OUTCOME))
+        lines = [f"• {line.text}" for line in shown if line.section == REASONS]
+        lines += [f"→ {line.text}" for line in shown if line.section == NEXT]
         self.reasons.setText("\n".join(lines))
         self.hits.clear()
         for hit in result.hits:

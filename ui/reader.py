@@ -23,13 +23,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.crypto.present import reading_badge, reading_lines
 from app.crypto.verdict import SecureReading
 from app.errors import MailproofError
 from app.mime.attachments import save_as, save_into
 from app.mime.render import AttachmentInfo, RenderedMessage, attachment_bytes
+from app.present import Tone
 from ui.models import human_size
 
 SOURCE_LIMIT = 1_000_000
+BADGE_COLOURS = {
+    Tone.GOOD: "#cdebd3",
+    Tone.BAD: "#f6c6c6",
+    Tone.WARN: "#ffe8a3",
+    Tone.PLAIN: "#e4e4e4",
+}
 
 
 class SafeBrowser(QTextBrowser):
@@ -229,50 +237,20 @@ class MessageView(QWidget):
         if reading is None:
             self.security_row.hide()
             return
-        colours = {"good": "#cdebd3", "bad": "#f6c6c6", "warn": "#ffe8a3", "plain": "#e4e4e4"}
         self.security_label.setStyleSheet(
-            f"QLabel#securityBadge {{ background: {colours[reading.tone]}; padding: 4px; }}"
+            f"QLabel#securityBadge {{ background: {BADGE_COLOURS[reading.tone]}; padding: 4px; }}"
         )
-        lines = [f"<b>{html.escape(reading.badge)}</b>"]
-        if reading.signature.status != "none" or not reading.signature_covers_whole_message:
-            lines.append(html.escape(reading.signature.explanation))
-        if reading.encryption.error:
-            lines.append(html.escape(reading.encryption.error))
-        lines.extend(html.escape(w) for w in reading.warnings[:2])
+        first, *rest = reading_badge(reading)
+        lines = [f"<b>{html.escape(first.text)}</b>"] + [html.escape(line.text) for line in rest]
         self.security_label.setText("<br>".join(lines))
         self.security_row.show()
 
     def security_text(self) -> str:
-        """Every part's verdict, as the Details… dialog shows it."""
-        reading = self.reading
-        if reading is None:
+        """Every line of the verdict, as the Details… dialog shows it."""
+        if self.reading is None:
             return ""
-        lines = [reading.badge, ""]
-        encryption = reading.encryption
-        if encryption.status != "none":
-            lines.append(
-                f"Encryption: {encryption.status} ({encryption.scheme}, "
-                f"{encryption.algorithm or 'unknown cipher'}"
-                + (f", key {encryption.key}" if encryption.key else "")
-                + (", WEAK cipher" if encryption.weak else "")
-                + ")"
-            )
-            if encryption.error:
-                lines.append(f"  {encryption.error}")
-        signature = reading.signature
-        lines.append(f"Signature: {signature.status} — {signature.explanation}")
-        if signature.signer:
-            lines.append(f"  signer: {signature.signer} <{signature.signer_email or '?'}>")
-        lines.append("")
-        lines.append("Per part:")
-        for part in reading.parts:
-            lines.append(
-                f"  {part.path} {part.content_type}: encryption {part.encryption.status}, "
-                f"signature {part.signature.status}"
-                + (f" ({part.signature.signer_email})" if part.signature.signer_email else "")
-            )
-        lines.extend(f"Warning: {w}" for w in reading.warnings)
-        return "\n".join(lines)
+        first, *rest = reading_lines(self.reading)
+        return "\n".join([first.text, ""] + [line.plain for line in rest])
 
     def show_security_details(self) -> QMessageBox:
         box = QMessageBox(self)

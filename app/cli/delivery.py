@@ -4,23 +4,12 @@ where are its copies."""
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 
 from app.cli import command, json_flag
 from app.cli.messages import library, single_message
 from app.cli.output import Record, Reply
-from app.errors import BadInput, Exit
-
-
-def parse_day(text: str | None, option: str) -> dt.datetime | None:
-    """A ``YYYY-MM-DD`` or ISO time option as an aware datetime (UTC when none is given)."""
-    if not text:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadInput(f"{option} {text!r}: give a date as YYYY-MM-DD or an ISO time") from None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+from app.dates import parse_day
+from app.errors import Exit
 
 
 # -- trace ----------------------------------------------------------------------------------
@@ -97,6 +86,7 @@ def _investigate_arguments(parser: argparse.ArgumentParser) -> None:
 def investigate(args: argparse.Namespace) -> Reply:
     from app.delivery.locate import normalise_message_id
     from app.errors import MailproofError
+    from app.investigate.present import HITS, NEXT, OUTCOME, REASONS, investigation_lines
     from app.investigate.search import Query, recorded
     from app.investigate.search import investigate as run_investigation
 
@@ -136,14 +126,11 @@ def investigate(args: argparse.Namespace) -> Reply:
     result = run_investigation(
         store, query, retention_days=args.retention_days, sieve=scripts, sieve_problem=problem
     )
-    lines = [f"outcome: {result.outcome}"]
-    lines += [f"  - {reason}" for reason in result.reasons]
-    lines += [
-        f"  {hit.score:.2f}  {hit.account}/{hit.folder}  {hit.date_utc or '-'}  "
-        f"{hit.subject[:60]}  ({hit.state}; {', '.join(hit.reasons)})"
-        for hit in result.hits[:20]
-    ]
-    lines += [f"next: {step}" for step in result.next_steps]
+    shown = investigation_lines(result)
+    lines = [f"outcome: {line.label} — {line.text}" for line in shown if line.section == OUTCOME]
+    lines += [f"  - {line.text}" for line in shown if line.section == REASONS]
+    lines += [f"  {line.label}  {line.text}" for line in shown if line.section == HITS]
+    lines += [line.plain for line in shown if line.section == NEXT]
     lines += ["", result.provider_request]
     return Reply(document=result.to_json(), text="\n".join(lines))
 

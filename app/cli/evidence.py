@@ -8,9 +8,9 @@ from pathlib import Path
 
 from app import audit
 from app.cli import command, group, json_flag
-from app.cli.delivery import parse_day
 from app.cli.messages import library
 from app.cli.output import Record, Reply
+from app.dates import parse_day
 from app.errors import Exit
 from app.store.atomic import write_atomic
 

@@ -247,6 +247,7 @@ def _decrypt_arguments(parser: argparse.ArgumentParser) -> None:
     _decrypt_arguments,
 )
 def decrypt(args: argparse.Namespace) -> Reply:
+    from app.crypto.present import WARNINGS, reading_lines
     from app.crypto.secure import read_secure
 
     if Path(args.target).exists():
@@ -256,15 +257,8 @@ def decrypt(args: argparse.Namespace) -> Reply:
         raw = store.raw(store.resolve(args.target))
     reading = read_secure(raw)
     summary = summarize(raw)
-    lines = [reading.badge]
-    if reading.encryption.error:
-        lines.append(f"encryption: {reading.encryption.error}")
-    lines.append(f"signature: {reading.signature.explanation}")
-    lines += [
-        f"  part {part.path} {part.content_type}: encryption {part.encryption.status}, "
-        f"signature {part.signature.status}"
-        for part in reading.parts
-    ]
+    first, *rest = reading_lines(reading)
+    lines = [first.text] + [line.plain for line in rest if line.section != WARNINGS]
     lines += ["", reading.body_text.rstrip()]
     problems = reading.encryption.status == "failed" or any(
         signature.status not in ("valid", "none")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from app.present import Tone
+
 EncryptionStatus = Literal["decrypted", "failed", "none"]
 SignatureStatus = Literal[
     "valid", "invalid", "expired", "untrusted", "signer-mismatch", "unknown-key", "none"
@@ -104,17 +106,17 @@ class SecureReading:
         return " · ".join(pieces) or "Not encrypted · Not signed"
 
     @property
-    def tone(self) -> str:
-        """good | bad | warn | plain — for the badge colour."""
+    def tone(self) -> Tone:
+        """The badge's colour."""
         if self.encryption.status == "failed" or self.signature.status == "invalid":
-            return "bad"
+            return Tone.BAD
         if self.signature.status == "valid" and not self.encryption.weak:
-            return "good"
+            return Tone.GOOD
         if self.signature.status != "none" or self.encryption.weak:
-            return "warn"
+            return Tone.WARN
         if any(p.signature.status != "none" for p in self.parts):
-            return "warn"
-        return "good" if self.encryption.status == "decrypted" else "plain"
+            return Tone.WARN
+        return Tone.GOOD if self.encryption.status == "decrypted" else Tone.PLAIN
 
     def to_json(self) -> dict[str, Any]:
         return {

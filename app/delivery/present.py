@@ -8,7 +8,7 @@ from app.present import Line, Tone
 
 HOPS, CHECKS, COPIES, HINTS, WARNINGS = "hops", "checks", "copies", "hints", "warnings"
 
-PROTECTION_TONE = {"end-to-end": Tone.GOOD, "tls-in-transit": Tone.CAUTION}
+PROTECTION_TONE = {"end-to-end": Tone.GOOD, "tls-in-transit": Tone.WARN}
 PROTECTION_BADGE = {"end-to-end": "End-to-end", "tls-in-transit": "TLS in transit"}
 NO_PROTECTION_BADGE = "No encryption seen"
 _RESULT_TONE = {"pass": Tone.GOOD, "fail": Tone.BAD}
@@ -28,7 +28,7 @@ def delivery_lines(verdict: DeliveryVerdict) -> tuple[Line, ...]:
                 f"{hop.tls_text}  id {hop.id or '-'}"
             )
         lines.append(
-            Line(HOPS, f"{number:>2}.", text, Tone.BAD if hop.tls is False else Tone.NEUTRAL)
+            Line(HOPS, f"{number:>2}.", text, Tone.BAD if hop.tls is False else Tone.PLAIN)
         )
 
     for result in verdict.dkim:
@@ -37,7 +37,7 @@ def delivery_lines(verdict: DeliveryVerdict) -> tuple[Line, ...]:
                 CHECKS,
                 f"DKIM {result.domain}",
                 f"{result.result} (selector {result.selector}): {result.explanation}",
-                _RESULT_TONE.get(result.result, Tone.NEUTRAL),
+                _RESULT_TONE.get(result.result, Tone.PLAIN),
             )
         )
     if not verdict.dkim:
@@ -47,7 +47,7 @@ def delivery_lines(verdict: DeliveryVerdict) -> tuple[Line, ...]:
             CHECKS,
             "ARC",
             f"{verdict.arc.result}: {verdict.arc.explanation}",
-            _RESULT_TONE.get(verdict.arc.result, Tone.NEUTRAL),
+            _RESULT_TONE.get(verdict.arc.result, Tone.PLAIN),
         )
     )
     for answer in verdict.dns_answers:
@@ -93,9 +93,9 @@ def delivery_lines(verdict: DeliveryVerdict) -> tuple[Line, ...]:
 
     lines.extend(Line(HINTS, "Hint", hint, Tone.BAD) for hint in verdict.hints)
     for cue in verdict.cues:
-        tone = Tone.BAD if cue.severity == "warning" else Tone.NEUTRAL
+        tone = Tone.BAD if cue.severity == "warning" else Tone.PLAIN
         lines.append(Line(HINTS, f"Cue ({cue.severity})", cue.explanation, tone))
-    lines.extend(Line(WARNINGS, "Warning", warning, Tone.CAUTION) for warning in verdict.warnings)
+    lines.extend(Line(WARNINGS, "Warning", warning, Tone.WARN) for warning in verdict.warnings)
     return tuple(lines)
 
 

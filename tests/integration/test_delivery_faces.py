@@ -158,7 +158,7 @@ def test_the_delivery_tab_shows_every_line_of_the_presenter(qtbot, case: Case) -
     assert [comparable(line) for line in shown] == [comparable(line) for line in expected]
     for row, line in zip(rows, expected, strict=True):
         color = row.foreground(1).color()
-        if line.tone is Tone.NEUTRAL:
+        if line.tone is Tone.PLAIN:
             assert color not in TONE_COLORS.values()
         else:
             assert color == QColor(TONE_COLORS[line.tone])

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QTreeWidgetItem
 
 from app.config import demo_archive
 from app.crypto import keys
+from app.crypto.present import reading_lines
 from app.store.library import Library
 from ui.window import MainWindow
 
@@ -70,6 +71,8 @@ def test_demo_samples_decrypt_and_verify_in_the_window(
     assert reader.security_row.isVisible()
     details = reader.show_security_details()
     assert "aes-256-gcm" in details.informativeText() and "smime:" in details.informativeText()
+    first, *rest = reading_lines(reader.reading)  # the presenter `mailproof decrypt` prints too
+    assert details.informativeText().splitlines() == [first.text, ""] + [r.plain for r in rest]
     details.close()
 
     open_subject(qtbot, window, "Terminänderung")
