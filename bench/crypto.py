@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -22,12 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import scratch_dir, self_maxrss_mb  # (puts the repository root on sys.path)
+from cryptography.hazmat.primitives.serialization import pkcs12
 
-from cryptography.hazmat.primitives.serialization import pkcs12  # noqa: E402
-
-from app.crypto.secure import KeyMaterial, read_secure  # noqa: E402
+from app.crypto.secure import KeyMaterial, read_secure
 
 PASS = "bench"
 
@@ -130,8 +127,7 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=200, help="messages for the CLI baselines")
     args = parser.parse_args()
     os.environ.setdefault("MAILPROOF_HOME", tempfile.mkdtemp(prefix="mpbench-home-"))
-    work = Path(tempfile.mkdtemp(prefix="mpbench-crypto-"))
-    try:
+    with scratch_dir("mpbench-crypto-") as work:
         started = time.perf_counter()
         smime_messages, lena_pem, lena_key, smime_keys = make_smime(work, args.messages)
         pgp_messages, gpg_home, pgp_keys = make_pgp(work, args.messages)
@@ -182,10 +178,7 @@ def main() -> int:
               "(warm agent and keyring; no key import per message)")  # fmt: skip
         ratio = (args.messages / pgp_ours) / (len(pgp_sample) / pgp_cli)
         print(f"  ratio Mailproof / gpg               {ratio:8.2f}x")
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"peak RSS of this process: {peak:.0f} MB")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        print(f"peak RSS of this process: {self_maxrss_mb():.0f} MB")
     return 0
 
 

@@ -49,13 +49,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+from common import OUT, ROOT, split_words, vm_hwm_mb
 
-def _split(text: str) -> tuple[str, ...]:
-    return tuple(text.split())
-
-
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
 PYTHON = sys.executable
 MAILPROOF = ROOT / ".venv" / "bin" / "mailproof"
 GENERATOR_VERSION = 1
@@ -68,7 +63,7 @@ LIMIT = 20
 # The corpus
 # ---------------------------------------------------------------------------------------------
 
-COMMON = _split(
+COMMON = split_words(
     "the of and to in is that for it as was with be by on not this are or from at which but "
     "have an they you were we their has would when if so no will more out up into do any your "
     "what some can only other new time could these two may then first than like our over also "
@@ -77,7 +72,7 @@ COMMON = _split(
     "audit team project deadline server backup archive delivery order payment reminder agenda "
     "minutes notes call tomorrow today monday friday week month office travel approval request"
 )
-SUBJECT_WORDS = _split(
+SUBJECT_WORDS = split_words(
     "invoice contract schedule meeting report budget review draft agenda minutes proposal "
     "renewal shipment order payment reminder approval request update results appointment "
     "deadline project audit policy backup server migration release planning workshop training "
@@ -86,17 +81,17 @@ SUBJECT_WORDS = _split(
     "summary status weekly monthly annual quarterly draft final revised urgent"
 )
 SUBJECT_EXTRA = ("Łódź", "Zürich", "Gdańsk", "München", "Kraków", "Köln", "Poznań", "Düsseldorf")
-FIRST = _split(
+FIRST = split_words(
     "Alice Bob Carol David Erin Frank Grace Heidi Ivan Judy Laura Martin Nina Oscar Paula "
     "Quentin Rachel Simon Tina Victor Walter Yvonne Zoe Jürgen Jörg Björn Günther Käthe Uwe "
     "Małgorzata Łukasz Paweł Zofia Wojciech Krzysztof Agnieszka Grzegorz Michał Bartłomiej"
 )
-LAST = _split(
+LAST = split_words(
     "Smith Jones Taylor Brown Wilson Evans Thomas Roberts Walker Wright Clarke Hughes Green "
     "Müller Schäfer Köhler Weiß Groß Schröder Becker Wagner Hoffmann Nowak Wójcik Kowalczyk "
     "Wiśniewski Dąbrowski Lewandowski Zieliński Szymański Woźniak Kamiński Jabłoński"
 )
-ORGS = _split(
+ORGS = split_words(
     "acme globex initech umbrella hooli stark wayne tyrell cyberdyne soylent massive wonka "
     "vandelay oceanic aperture gringotts monarch dunder nakatomi sirius zorg octan vought "
     "pied kite bluth prestige duff yoyodyne contoso fabrikam northwind"
@@ -327,15 +322,7 @@ def make_queries(corpus: Corpus) -> list[dict[str, str]]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _hwm_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def child_import(config: dict[str, Any]) -> dict[str, Any]:
-    sys.path.insert(0, str(ROOT))
     from app.sources import open_source
     from app.store.library import Library
 
@@ -348,7 +335,6 @@ def child_import(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def child_index(config: dict[str, Any]) -> dict[str, Any]:
-    sys.path.insert(0, str(ROOT))
     from app.store.library import Library
     from indexer.index import MailIndex
 
@@ -414,7 +400,6 @@ def child_whoosh(config: dict[str, Any]) -> dict[str, Any]:
 
 def child_queries(config: dict[str, Any]) -> dict[str, Any]:
     """Mailproof warm: one MailIndex, each query ``runs`` times after one untimed run."""
-    sys.path.insert(0, str(ROOT))
     from indexer import engine
     from indexer.index import MailIndex
 
@@ -453,7 +438,7 @@ CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 
 def run_child_main(phase: str, config_json: str) -> None:
     result = CHILDREN[phase](json.loads(config_json))
-    result["self_hwm_mb"] = _hwm_mb()
+    result["self_hwm_mb"] = vm_hwm_mb() or 0.0
     print("RESULT " + json.dumps(result))
 
 

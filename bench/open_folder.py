@@ -23,27 +23,34 @@ alternative, small attachments; INBOX 94 % + .Sent + .BACKUP + .Junk) and cached
 from __future__ import annotations
 
 import argparse
-import base64
-import binascii
 import json
 import os
 import random
-import resource
 import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections import deque
-from datetime import UTC, datetime, timedelta, timezone
-from email.header import Header
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
+from common import (
+    CORPUS_SPAN,
+    CORPUS_START,
+    OUT,
+    ROOT,
+    child_env,
+    fmt,
+    fresh_home,
+    make_message,
+    median,
+    print_table,
+    received_flags,
+    run_measured,
+    self_maxrss_mb,
+    spread,
+    wrap_timed,
+)
+
 GENERATOR_VERSION = 1
 SEED = 100_000
 TARGET_FIRST_PAINT_S = 1.5
@@ -56,210 +63,6 @@ SUBFOLDERS = ((".Sent", 0.03), (".BACKUP", 0.02), (".Junk", 0.01))
 # ---------------------------------------------------------------------------------------------
 # Maildir generation (stdlib only, files written directly)
 # ---------------------------------------------------------------------------------------------
-
-
-def _split(text: str) -> tuple[str, ...]:
-    return tuple(text.split())
-
-
-_WORDS = _split(
-    "the of and to in is that for it as was with be by on not he this are or his from at which "
-    "but have an they you were her she there been one all we their has would when if so no "
-    "will more out up into do any your what some can only other new time could these two may "
-    "then first than such like our over also after back most where after meeting report "
-    "budget quarter invoice review draft contract schedule patient appointment results lab "
-    "update please attached find regards thanks question follow policy audit compliance team "
-    "project deadline server backup archive delivery message evidence signed encrypted certificate "
-    "renewal account password reset shipment order payment reminder agenda minutes notes call "
-    "tomorrow today monday friday week month office remote travel expense approval request"
-)
-_ACCENTED = _split("café naïve résumé Zürich Ångström façade déjà jalapeño crème brûlée Łódź")
-_FIRST = _split(
-    "Alice Bob Carol Dave Erin Frank Grace Heidi Ivan Judy Mallory Niaj Olivia Peggy Rupert "
-    "Sybil Trent Victor Walter Yasmin Zoe Ana Bruno Chloé Dmitri Élodie Jürgen Søren"
-)
-_LAST = _split(
-    "Smith Jones Brown Taylor Wilson Davies Evans Thomas Roberts Walker Müller García Rossi "
-    "Novák Dubois Lefèvre Nakamura Kowalski Andersen Silva"
-)
-_DOMAINS = _split(
-    "clinic.example hospital.example lab.example partner.example vendor.example "
-    "bank.example mail.example news.example university.example gov.example"
-)
-_ATTACHMENTS = (
-    ("application", "pdf", "report.pdf"),
-    ("application", "pdf", "invoice-2023.pdf"),
-    ("image", "png", "scan.png"),
-    ("image", "jpeg", "photo.jpg"),
-    ("text", "csv", "results.csv"),
-    ("application", "octet-stream", "data.bin"),
-)
-_ME = ("Mail Proof", "me@clinic.example")
-
-
-def _person(rng: random.Random) -> tuple[str, str]:
-    first, last = rng.choice(_FIRST), rng.choice(_LAST)
-    ascii_first = first.encode("ascii", "ignore").decode() or "user"
-    ascii_last = last.encode("ascii", "ignore").decode() or "name"
-    addr = f"{ascii_first}.{ascii_last}@{rng.choice(_DOMAINS)}".lower()
-    return f"{first} {last}", addr
-
-
-def _address(name: str, addr: str) -> str:
-    if name.isascii():
-        return f'"{name}" <{addr}>'
-    return f"{Header(name, 'utf-8').encode()} <{addr}>"
-
-
-def _line(rng: random.Random, accented: bool) -> str:
-    words = rng.choices(_WORDS, k=rng.randint(8, 13))
-    if accented and rng.random() < 0.3:
-        words[rng.randrange(len(words))] = rng.choice(_ACCENTED)
-    words[0] = words[0].capitalize()
-    return " ".join(words) + rng.choice((".", ",", "", "?"))
-
-
-def _text(rng: random.Random, size: int, accented: bool, quote: bool) -> str:
-    lines = [f"Hello {rng.choice(_FIRST)},", ""]
-    length = 0
-    while length < size:
-        for _ in range(rng.randint(2, 6)):
-            line = _line(rng, accented)
-            lines.append(line)
-            length += len(line) + 1
-        lines.append("")
-    if quote:
-        lines.append("On an earlier day, someone wrote:")
-        lines.extend("> " + _line(rng, False) for _ in range(rng.randint(3, 8)))
-        lines.append("")
-    lines.extend(["Regards,", rng.choice(_FIRST), "-- ", "Sent from a benchmark", ""])
-    return "\n".join(lines)
-
-
-def _html(rng: random.Random, size: int, accented: bool) -> str:
-    parts = [
-        '<html><head><meta charset="utf-8"><style>p{margin:0 0 8px 0}</style></head>',
-        '<body style="font-family:Arial,sans-serif;font-size:14px">',
-    ]
-    length = 0
-    while length < size:
-        para = " ".join(_line(rng, accented) for _ in range(rng.randint(2, 4)))
-        if rng.random() < 0.3:
-            para = (
-                f'<b>{para[:40]}</b>{para[40:]} <a href="https://{rng.choice(_DOMAINS)}/x">link</a>'
-            )
-        parts.append(f"<p>{para}</p>")
-        length += len(para) + 7
-    parts.append("</body></html>")
-    return "\n".join(parts)
-
-
-def _encode_text(text: str, subtype: str) -> str:
-    """A single text part: 7bit when ASCII, else UTF-8 quoted-printable."""
-    if text.isascii() and subtype == "plain":
-        return (
-            f'Content-Type: text/{subtype}; charset="us-ascii"\n'
-            f"Content-Transfer-Encoding: 7bit\n\n{text}"
-        )
-    body = binascii.b2a_qp(text.encode("utf-8")).decode("ascii")
-    return (
-        f'Content-Type: text/{subtype}; charset="utf-8"\n'
-        f"Content-Transfer-Encoding: quoted-printable\n\n{body}"
-    )
-
-
-def _boundary(rng: random.Random) -> str:
-    return f"----=_Part_{rng.getrandbits(64):016x}"
-
-
-def make_message(
-    rng: random.Random, index: int, stamp: float, folder: str, recent: deque[tuple[str, str, str]]
-) -> tuple[bytes, str, str, str]:
-    """(raw bytes, Message-ID, subject, References) of one deterministic, realistic message."""
-    zone = timezone(timedelta(hours=rng.choice((0, 1, 2, -5, -8, 9))))
-    date = format_datetime(datetime.fromtimestamp(stamp, zone))
-    sent = folder == ".Sent"
-    sender = _ME if sent else _person(rng)
-    recipient = _person(rng) if sent else _ME
-    accented = rng.random() < 0.1
-    domain = sender[1].split("@")[1]
-    message_id = f"<{index}.{rng.getrandbits(48):012x}@{domain}>"
-    reply = bool(recent) and rng.random() < 0.3
-    if reply:
-        parent_id, parent_subject, parent_refs = rng.choice(recent)
-        subject = parent_subject if parent_subject.startswith("Re: ") else "Re: " + parent_subject
-        refs = (parent_refs.split() + [parent_id])[-10:]
-    else:
-        subject = " ".join(rng.choices(_WORDS, k=rng.randint(3, 8))).capitalize()
-        if accented:
-            subject += " " + rng.choice(_ACCENTED)
-        if folder == ".Junk":
-            subject = "URGENT: " + subject.upper()
-        refs = []
-    encoded_subject = subject if subject.isascii() else Header(subject, "utf-8").encode()
-
-    headers = [f"Return-Path: <{sender[1]}>"]
-    for hop in range(rng.randint(1, 3)):
-        relay = f"mx{hop + 1}.{domain}"
-        headers.append(
-            f"Received: from {relay} ({relay} [192.0.2.{rng.randint(1, 254)}])\n"
-            f"\tby mail.clinic.example (Postfix) with ESMTPS id {rng.getrandbits(40):010X}\n"
-            f"\tfor <{recipient[1]}>; {date}"
-        )
-    if rng.random() < 0.5:
-        signature = base64.b64encode(rng.randbytes(128)).decode()
-        headers.append(
-            f"DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d={domain}; s=sel1;\n"
-            f"\th=from:to:subject:date:message-id; bh={signature[:44]};\n"
-            f"\tb={signature[44:]}"
-        )
-    headers += [
-        f"Message-ID: {message_id}",
-        f"Date: {date}",
-        f"From: {_address(*sender)}",
-        f"To: {_address(*recipient)}",
-    ]
-    if rng.random() < 0.2:
-        headers.append(f"Cc: {_address(*_person(rng))}, {_address(*_person(rng))}")
-    headers.append(f"Subject: {encoded_subject}")
-    if refs:
-        headers.append(f"In-Reply-To: {refs[-1]}")
-        headers.append("References: " + "\n ".join(refs))
-    mailer = f"BenchMailer {rng.randint(1, 9)}.{rng.randint(0, 9)}"
-    headers += ["MIME-Version: 1.0", f"X-Mailer: {mailer}"]
-    head = "\n".join(headers) + "\n"
-
-    target = rng.randint(2048, 6144)
-    room = max(400, target - len(head) - 200)
-    kind = rng.random()
-    if kind < 0.55:  # plain text
-        body = _encode_text(_text(rng, room, accented, reply), "plain")
-    elif kind < 0.65:  # HTML only
-        body = _encode_text(_html(rng, room, accented), "html")
-    elif kind < 0.90:  # multipart/alternative
-        b = _boundary(rng)
-        plain = _encode_text(_text(rng, room // 2, accented, reply), "plain")
-        html = _encode_text(_html(rng, room // 3, accented), "html")
-        body = (
-            f'Content-Type: multipart/alternative; boundary="{b}"\n\n'
-            f"This is a multi-part message in MIME format.\n\n"
-            f"--{b}\n{plain}\n--{b}\n{html}\n--{b}--\n"
-        )
-    else:  # text + a small attachment
-        b = _boundary(rng)
-        maintype, subtype, filename = rng.choice(_ATTACHMENTS)
-        data = rng.randbytes(rng.randint(400, min(2400, max(400, room // 2))))
-        encoded = base64.encodebytes(data).decode("ascii")
-        text = _encode_text(_text(rng, max(200, room - len(encoded)), accented, False), "plain")
-        body = (
-            f'Content-Type: multipart/mixed; boundary="{b}"\n\n'
-            f"--{b}\n{text}\n--{b}\n"
-            f'Content-Type: {maintype}/{subtype}; name="{filename}"\n'
-            f'Content-Disposition: attachment; filename="{filename}"\n'
-            f"Content-Transfer-Encoding: base64\n\n{encoded}\n--{b}--\n"
-        )
-    raw = (head + body).encode("utf-8")
-    return raw, message_id, subject, " ".join(refs)
 
 
 def folder_counts(total: int) -> dict[str, int]:
@@ -276,14 +79,12 @@ def generate_maildir(root: Path, total: int) -> dict[str, int]:
     for name in counts:
         for sub in ("cur", "new", "tmp"):
             (root / name / sub).mkdir(parents=True, exist_ok=True)
-    start = datetime(2020, 1, 1, tzinfo=UTC).timestamp()
-    span = 5 * 365 * 86400
     recent: deque[tuple[str, str, str]] = deque(maxlen=300)
     inbox_raw: deque[bytes] = deque(maxlen=2000)
     new_from = int(counts[""] * 0.98)  # the newest 2 % of INBOX are still in new/
     inbox_seen = 0
     for index, folder in enumerate(slots):
-        stamp = start + span * index / total + rng.uniform(0, 600)
+        stamp = CORPUS_START + CORPUS_SPAN * index / total + rng.uniform(0, 600)
         if folder == ".BACKUP" and inbox_raw:
             raw = rng.choice(inbox_raw)  # a backup copy: the same bytes as an INBOX message
         else:
@@ -297,7 +98,7 @@ def generate_maildir(root: Path, total: int) -> dict[str, int]:
             if inbox_seen > new_from:
                 (root / "new" / key).write_bytes(raw)
                 continue
-            flags = rng.choices(("S", "RS", "FS", ""), weights=(80, 10, 3, 7))[0]
+            flags = received_flags(rng)
         elif folder == ".Junk":
             flags = "" if rng.random() < 0.8 else "S"
         else:
@@ -359,16 +160,7 @@ def _trace_calls(library: Any, calls: list[tuple[str, float, float]]) -> None:
     import app.store.library as library_module
 
     def timed(owner: Any, name: str, label: str) -> None:
-        original = getattr(owner, name)
-
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            start = time.time()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                calls.append((label, start, time.time()))
-
-        setattr(owner, name, wrapper)
+        wrap_timed(owner, name, lambda start, end, *_: calls.append((label, start, end)), time.time)
 
     timed(maildir_module, "message_files", "worker: list a folder (maildir.message_files)")
     timed(library_module, "summarize", "worker: summarize()")
@@ -445,7 +237,6 @@ def child_main(mode: str, maildir: Path, home: Path, timeout: float, profile: st
         for profiler, path in profilers:
             profiler.disable()
             profiler.dump_stats(path)
-        usage = resource.getrusage(resource.RUSAGE_SELF)
         marks.update(
             mode=mode,
             progress=progress[:6] + progress[-2:] if len(progress) > 8 else progress,
@@ -454,7 +245,7 @@ def child_main(mode: str, maildir: Path, home: Path, timeout: float, profile: st
             model_total=window.model.total,
             folders=[f.name for f in library.folders()],
             calls=_calls_before(calls, marks.get("t_paint")),
-            self_maxrss_mb=usage.ru_maxrss / 1024,
+            self_maxrss_mb=self_maxrss_mb(),
             t_exit=time.time(),
         )
         sys.stdout.write(json.dumps(marks) + "\n")
@@ -551,9 +342,7 @@ def child_main(mode: str, maildir: Path, home: Path, timeout: float, profile: st
 def run_child(
     mode: str, maildir: Path, home: Path, *, xvfb: bool, timeout: float, profile: str | None
 ) -> dict[str, Any]:
-    env = dict(os.environ)
-    env["MAILPROOF_HOME"] = str(home)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env = child_env(home)
     command = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -574,37 +363,18 @@ def run_child(
     else:
         env["QT_QPA_PLATFORM"] = "offscreen"
         env.pop("DISPLAY", None)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.time()
-        process = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=ROOT)
-        deadline = time.monotonic() + timeout + 60
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                process.kill()
-                pid, status, usage = os.wait4(process.pid, 0)
-                break
-            time.sleep(0.01)
-        t_end = time.time()
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout = out.read().decode("utf-8", "replace")
-        stderr = err.read().decode("utf-8", "replace")
-    lines = [line for line in stdout.splitlines() if line.startswith("{")]
-    if not lines:
+    run = run_measured(command, env, timeout + 60, poll=0.01)
+    marks = run.figures()
+    if marks is None:
         raise RuntimeError(
-            f"child ({mode}) exited {process.returncode} without figures:\n{stdout}\n{stderr}"
+            f"child ({mode}) exited {run.returncode} without figures:\n{run.stdout}\n{run.stderr}"
         )
-    marks: dict[str, Any] = json.loads(lines[-1])
     marks.update(
-        t0=t0,
-        t_reaped=t_end,
-        returncode=process.returncode,
-        maxrss_mb=usage.ru_maxrss / 1024,
-        stderr_tail=stderr[-2000:],
+        t0=run.started,
+        t_reaped=run.ended,
+        returncode=run.returncode,
+        maxrss_mb=run.ru_maxrss_mb,
+        stderr_tail=run.stderr[-2000:],
     )
     if "error" in marks:
         print(f"  ! {mode}: {marks['error']}", file=sys.stderr)
@@ -676,87 +446,27 @@ def summarize_run(label: str, marks: dict[str, Any]) -> dict[str, Any]:
     return figures
 
 
-def fresh_home(tag: str) -> Path:
-    homes = OUT / "homes"
-    homes.mkdir(parents=True, exist_ok=True)
-    home = homes / tag
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir()
-    return home
-
-
-def _median(values: list[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return statistics.median(present) if present else None
-
-
-def _fmt(value: float | None, unit: str, digits: int = 2) -> str:
-    return "—" if value is None else f"{value:.{digits}f} {unit}".strip()
-
-
-def _spread(values: list[float | None], unit: str, digits: int = 2) -> str:
-    present = [v for v in values if v is not None]
-    text = _fmt(_median(values), unit, digits)
-    if len(present) > 1:
-        text += f" ({min(present):.{digits}f}–{max(present):.{digits}f})"
-    return text
-
-
-def print_table(runs: dict[str, list[dict[str, Any]]], total: int, platform: str) -> None:
+def print_results(runs: dict[str, list[dict[str, Any]]], total: int, platform: str) -> None:
     def col(label: str, key: str) -> list[float | None]:
         return [run.get(key) for run in runs.get(label, [])]
 
+    paint = f"≤ {TARGET_FIRST_PAINT_S} s"
+    rss = f"≤ {TARGET_RSS_MB:.0f} MB"
+    measured = [  # (metric, run label, figure, unit, digits, target)
+        ("cold: Popen → first painted list", "cold", "first_paint_s", "s", 2, paint),
+        ("cold: peak RSS to first paint", "cold", "maxrss_mb", "MB", 0, rss),
+        ("cold full: Popen → first painted list", "cold-full", "first_paint_s", "s", 2, paint),
+        ("cold full: ingest time (open_path → done)", "cold-full", "ingest_s", "s", 2, ""),
+        ("cold full: files ingested / s", "cold-full", "messages_per_s", "msg/s", 0, ""),
+        ("cold full: peak RSS", "cold-full", "maxrss_mb", "MB", 0, rss),
+        ("warm: Popen → first painted list", "warm", "first_paint_s", "s", 2, paint),
+        ("warm: peak RSS to first paint", "warm", "maxrss_mb", "MB", 0, rss),
+        ("warm full: rescan time (open_path → done)", "warm-full", "ingest_s", "s", 2, ""),
+        ("warm full: peak RSS", "warm-full", "maxrss_mb", "MB", 0, rss),
+    ]
     rows = [
-        (
-            "cold: Popen → first painted list",
-            _spread(col("cold", "first_paint_s"), "s"),
-            f"≤ {TARGET_FIRST_PAINT_S} s",
-        ),
-        (
-            "cold: peak RSS to first paint",
-            _spread(col("cold", "maxrss_mb"), "MB", 0),
-            f"≤ {TARGET_RSS_MB:.0f} MB",
-        ),
-        (
-            "cold full: Popen → first painted list",
-            _spread(col("cold-full", "first_paint_s"), "s"),
-            f"≤ {TARGET_FIRST_PAINT_S} s",
-        ),
-        (
-            "cold full: ingest time (open_path → done)",
-            _spread(col("cold-full", "ingest_s"), "s"),
-            "",
-        ),
-        (
-            "cold full: files ingested / s",
-            _spread(col("cold-full", "messages_per_s"), "msg/s", 0),
-            "",
-        ),
-        (
-            "cold full: peak RSS",
-            _spread(col("cold-full", "maxrss_mb"), "MB", 0),
-            f"≤ {TARGET_RSS_MB:.0f} MB",
-        ),
-        (
-            "warm: Popen → first painted list",
-            _spread(col("warm", "first_paint_s"), "s"),
-            f"≤ {TARGET_FIRST_PAINT_S} s",
-        ),
-        (
-            "warm: peak RSS to first paint",
-            _spread(col("warm", "maxrss_mb"), "MB", 0),
-            f"≤ {TARGET_RSS_MB:.0f} MB",
-        ),
-        (
-            "warm full: rescan time (open_path → done)",
-            _spread(col("warm-full", "ingest_s"), "s"),
-            "",
-        ),
-        (
-            "warm full: peak RSS",
-            _spread(col("warm-full", "maxrss_mb"), "MB", 0),
-            f"≤ {TARGET_RSS_MB:.0f} MB",
-        ),
+        (metric, spread(col(label, key), unit, digits), target)
+        for metric, label, key, unit, digits, target in measured
     ]
     repeats = max((len(v) for v in runs.values()), default=0)
     print()
@@ -764,19 +474,14 @@ def print_table(runs: dict[str, list[dict[str, Any]]], total: int, platform: str
         f"open_folder: {total} messages, QT_QPA_PLATFORM={platform}, "
         f"median of {repeats} run(s) (min–max)"
     )
-    width = max(len(r[0]) for r in rows)
-    vwidth = max(len(r[1]) for r in rows)
-    print(f"{'metric':<{width}}  {'value':>{vwidth}}  target")
-    print(f"{'-' * width}  {'-' * vwidth}  ------")
-    for metric, value, target in rows:
-        print(f"{metric:<{width}}  {value:>{vwidth}}  {target}")
+    print_table(rows, header=("metric", "value", "target"), right=(1,))
     full = runs.get("cold-full", [])
     if full:
         last = full[-1]
         print(
             f"full ingest: {last.get('handled')} files, {last.get('added')} new messages stored, "
             f"{last.get('known')} known, {last.get('problems')} problem(s); "
-            f"{_fmt(_median(col('cold-full', 'messages_per_s')), 'messages/s', 0)}"
+            f"{fmt(median(col('cold-full', 'messages_per_s')), 'messages/s', 0)}"
         )
         if last.get("list_is_current") is False:
             print(
@@ -816,9 +521,9 @@ def parent_main(args: argparse.Namespace) -> None:
         figures = summarize_run(label, marks)
         runs.setdefault(label, []).append(figures)
         raw_runs.append({"label": label, "repeat": repeat, **marks})
-        text = f"first paint {_fmt(figures['first_paint_s'], 's')}"
+        text = f"first paint {fmt(figures['first_paint_s'], 's')}"
         if "ingest_s" in figures:
-            text += f", done in {_fmt(figures['ingest_s'], 's')}"
+            text += f", done in {fmt(figures['ingest_s'], 's')}"
         print(f"{text}, RSS {figures['maxrss_mb']:.0f} MB", flush=True)
         return figures
 
@@ -843,7 +548,7 @@ def parent_main(args: argparse.Namespace) -> None:
             if not args.keep_homes:
                 shutil.rmtree(full_home, ignore_errors=True)
 
-    print_table(runs, args.messages, platform)
+    print_results(runs, args.messages, platform)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     kind = "xvfb" if args.xvfb else "offscreen"
     result = OUT / f"open_folder-{args.messages}-{kind}-{stamp}.json"

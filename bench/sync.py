@@ -4,14 +4,15 @@ Prints figures; it asserts nothing about time. The script starts its own Dovecot
 127.0.0.1 with implicit TLS from a throwaway CA (``tests.harness``), user ``bench``, and fills
 it with a deterministic corpus: INBOX plus BACKUP (3 %, byte copies of INBOX mail), 2–8 KB
 messages (plain, HTML, alternative, about 10 % with a small attachment), made by the generator
-of ``bench/open_folder.py``. The Maildir files (``,S=``/``,W=`` sizes, mtime = INTERNALDATE)
-are written straight into Dovecot's maildir before it starts — much faster than APPEND — and
-Dovecot's index is then built once (SELECT + FETCH FLAGS/SIZE/INTERNALDATE) before any timing.
+``open_folder.py`` uses too (``bench/common.py``). The Maildir files (``,S=``/``,W=`` sizes,
+mtime = INTERNALDATE) are written straight into Dovecot's maildir before it starts — much
+faster than APPEND — and Dovecot's index is then built once (SELECT + FETCH
+FLAGS/SIZE/INTERNALDATE) before any timing.
 
 Each measurement runs ``sync_account()`` in a child Python process (fresh ``MAILPROOF_HOME``,
 password given directly, so no keyring is needed). Peak RSS is the child's own ``VmHWM`` at
 its end (``ru_maxrss`` from ``os.wait4`` is floored at the parent's RSS on Linux, see
-``_wait``); mbsync's is ``VmHWM`` sampled every few ms while it runs.
+``common.wait_child``); mbsync's is ``VmHWM`` sampled every few ms while it runs.
 
 * initial sync — empty store → every message (messages/s, MB/s);
 * no-change re-sync — the same store again, nothing changed on the server;
@@ -28,7 +29,6 @@ its end (``ru_maxrss`` from ``os.wait4`` is floored at the parent's RSS on Linux
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import random
@@ -44,13 +44,25 @@ from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # tests.harness and app, from the repo root
+from common import (
+    CORPUS_SPAN,
+    CORPUS_START,
+    OUT,
+    ROOT,
+    child_env,
+    fresh_home,
+    make_message,
+    median,
+    print_table,
+    received_flags,
+    run_measured,
+    spread,
+    vm_hwm_mb,
+    wait_child,
+    wrap_timed,
+)
 
 SEED = 20_000
 USER = "bench"
@@ -63,17 +75,6 @@ TARGET_MSGS_PER_S = 1000.0
 TARGET_NOOP_S = 1.0
 TARGET_RSS_MB = 300.0
 MBSYNC_MISSING = "mbsync not installed (apt-get install isync): comparison skipped"
-
-
-def _generator() -> ModuleType:
-    """bench/open_folder.py, for its deterministic message generator (stdlib only)."""
-    spec = importlib.util.spec_from_file_location(
-        "bench_open_folder", Path(__file__).resolve().parent / "open_folder.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,7 +95,6 @@ def _maildir_name(index: int, stamp: float, raw: bytes, flags: str) -> str:
 
 def populate_maildir(root: Path, total: int) -> dict[str, Any]:
     """INBOX (``root/cur``) and BACKUP (``root/.BACKUP/cur``); deterministic for ``total``."""
-    gen = _generator()
     rng = random.Random(SEED + total)
     counts = folder_counts(total)
     slots = ["INBOX"] * counts["INBOX"] + ["BACKUP"] * counts["BACKUP"]
@@ -104,23 +104,21 @@ def populate_maildir(root: Path, total: int) -> dict[str, Any]:
         for sub in ("cur", "new", "tmp"):
             (directory / sub).mkdir(parents=True, exist_ok=True)
     (root / ".BACKUP" / "maildirfolder").touch()
-    start = datetime(2020, 1, 1, tzinfo=UTC).timestamp()
-    span = 5 * 365 * 86400
     recent: deque[tuple[str, str, str]] = deque(maxlen=300)
     inbox_raw: deque[bytes] = deque(maxlen=2000)
     sizes: list[int] = []
     served = 0
     attachments = 0
     for index, folder in enumerate(slots):
-        stamp = start + span * index / total + rng.uniform(0, 600)
+        stamp = CORPUS_START + CORPUS_SPAN * index / total + rng.uniform(0, 600)
         if folder == "BACKUP" and inbox_raw:
             raw = rng.choice(inbox_raw)  # a backup copy: the same bytes as an INBOX message
             flags = "S"
         else:
-            raw, message_id, subject, refs = gen.make_message(rng, index, stamp, "", recent)
+            raw, message_id, subject, refs = make_message(rng, index, stamp, "", recent)
             recent.append((message_id, subject, refs))
             inbox_raw.append(raw)
-            flags = rng.choices(("S", "RS", "FS", ""), weights=(80, 10, 3, 7))[0]
+            flags = received_flags(rng)
             if folder == "BACKUP":
                 flags = "S"
         attachments += b"Content-Disposition: attachment" in raw
@@ -181,7 +179,6 @@ def prime_server(server: Any) -> dict[str, int]:
 
 def make_changes(server: Any, repeat: int, total: int) -> dict[str, Any]:
     """APPEND ``DELTA_NEW`` messages to INBOX and add \\Flagged to ``DELTA_FLAGS`` others."""
-    gen = _generator()
     rng = random.Random(SEED * 7 + repeat)
     client = imap_client(server)
     try:
@@ -197,7 +194,7 @@ def make_changes(server: Any, repeat: int, total: int) -> dict[str, Any]:
         now = time.time()
         for j in range(DELTA_NEW):
             stamp = now - (DELTA_NEW - j) * 60
-            raw, message_id, subject, refs = gen.make_message(
+            raw, message_id, subject, refs = make_message(
                 rng, total + 1000 * (repeat + 1) + j, stamp, "", recent
             )
             recent.append((message_id, subject, refs))
@@ -250,16 +247,7 @@ def child_main(profile_to: str | None) -> None:
         entry[1] += seconds
 
     def timed(owner: Any, name: str, label: Callable[..., str]) -> None:
-        original = getattr(owner, name)
-
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            began = time.perf_counter()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                add(label(*args, **kwargs), time.perf_counter() - began)
-
-        setattr(owner, name, wrapper)
+        wrap_timed(owner, name, lambda start, end, a, k: add(label(*a, **k), end - start))
 
     def fetch_label(_self: Any, _messages: Any, data: Any, modifiers: Any = None) -> str:
         items = b" ".join(d if isinstance(d, bytes) else str(d).encode() for d in data)
@@ -357,43 +345,6 @@ def child_main(profile_to: str | None) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def vm_hwm_mb(pid: int | str = "self") -> float | None:
-    """Peak RSS of a process's memory since its exec (``VmHWM``), in MB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def _wait(
-    process: subprocess.Popen[bytes], timeout: float, sample: bool = False
-) -> tuple[int, float, float | None]:
-    """Exit code, ``ru_maxrss`` (MB; ``os.wait4``) and, with ``sample``, the last ``VmHWM``.
-
-    ``ru_maxrss`` of a child of this process is never below this (parent) process's own RSS:
-    Linux carries the parent's high-water mark through fork and exec. So it is only an upper
-    bound here; the figures use ``VmHWM`` (per address space, so it starts again at exec).
-    """
-    deadline = time.monotonic() + timeout
-    hwm = None
-    while True:
-        if sample:
-            hwm = vm_hwm_mb(process.pid) or hwm  # monotonic: the last sample is the best
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            process.kill()
-            pid, status, usage = os.wait4(process.pid, 0)
-            break
-        time.sleep(0.005)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, usage.ru_maxrss / 1024, hwm
-
-
 def run_child(
     label: str, server: Any, home: Path, timeout: float, profile_to: str | None = None
 ) -> dict[str, Any]:
@@ -410,40 +361,23 @@ def run_child(
             "ca_file": str(server.ca_pem),
         },
     }
-    env = dict(os.environ)
-    env["MAILPROOF_HOME"] = str(home)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     command = [sys.executable, str(Path(__file__).resolve()), "--child"]
     if profile_to:
         command += ["--profile-to", profile_to]
     os.sync()  # earlier dirty pages are not billed to this child's os.sync() per batch
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.time()
-        process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=out, stderr=err, env=env, cwd=ROOT
-        )
-        assert process.stdin is not None
-        process.stdin.write(json.dumps(config).encode())
-        process.stdin.close()
-        code, ru_maxrss, _ = _wait(process, timeout)
-        wall = time.time() - t0
-        out.seek(0)
-        err.seek(0)
-        stdout = out.read().decode("utf-8", "replace")
-        stderr = err.read().decode("utf-8", "replace")
-    lines = [line for line in stdout.splitlines() if line.startswith("{")]
-    if code != 0 or not lines:
-        raise RuntimeError(f"child ({label}) exited {code}:\n{stdout}\n{stderr}")
-    marks: dict[str, Any] = json.loads(lines[-1])
+    run = run_measured(command, child_env(home), timeout, stdin=json.dumps(config).encode())
+    marks = run.figures()
+    if run.returncode != 0 or marks is None:
+        raise RuntimeError(f"child ({label}) exited {run.returncode}:\n{run.stdout}\n{run.stderr}")
     folders = marks["report"]["folders"]
     errors = [f"{f['folder']}: {f['error']}" for f in folders if f.get("error")]
     figures = {
         "label": label,
-        "wall_s": wall,
+        "wall_s": run.ended - run.started,
         "sync_s": marks["sync_s"],
-        "startup_s": marks["t_sync_start"] - t0,
+        "startup_s": marks["t_sync_start"] - run.started,
         "maxrss_mb": marks["vm_hwm_mb"],
-        "ru_maxrss_mb": ru_maxrss,
+        "ru_maxrss_mb": run.ru_maxrss_mb,
         "new": sum(f["new"] for f in folders),
         "changed": sum(f["changed"] for f in folders),
         "expunged": sum(f["expunged"] for f in folders),
@@ -509,7 +443,7 @@ def run_mbsync(label: str, binary: str, rc: Path, maildir: Path, timeout: float)
         process = subprocess.Popen(
             [binary, "-q", "-c", str(rc), "bench"], stdout=out, stderr=subprocess.STDOUT
         )
-        code, ru_maxrss, hwm = _wait(process, timeout, sample=True)
+        code, ru_maxrss, hwm = wait_child(process, timeout, sample=True)
         wall = time.time() - t0
         out.seek(0)
         output = out.read().decode("utf-8", "replace")
@@ -532,21 +466,6 @@ def run_mbsync(label: str, binary: str, rc: Path, maildir: Path, timeout: float)
     }
 
 
-def _median(values: list[Any]) -> float | None:
-    present = [v for v in values if v is not None]
-    return statistics.median(present) if present else None
-
-
-def _spread(values: list[Any], unit: str, digits: int = 2) -> str:
-    present = [v for v in values if v is not None]
-    if not present:
-        return "—"
-    text = f"{statistics.median(present):,.{digits}f} {unit}"
-    if len(present) > 1:
-        text += f" ({min(present):,.{digits}f}–{max(present):,.{digits}f})"
-    return text
-
-
 def _verdict(value: float | None, limit: float, at_least: bool) -> str:
     if value is None:
         return ""
@@ -554,7 +473,7 @@ def _verdict(value: float | None, limit: float, at_least: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-def print_table(
+def print_results(
     runs: dict[str, list[dict[str, Any]]], corpus: dict[str, Any], mbsync_note: str | None
 ) -> None:
     def col(label: str, key: str) -> list[Any]:
@@ -571,8 +490,8 @@ def print_table(
         limit: float | None = None,
         at_least: bool = False,
     ) -> None:
-        verdict = _verdict(_median(values), limit, at_least) if limit is not None else ""
-        rows.append((metric, _spread(values, unit, digits), target, verdict))
+        verdict = _verdict(median(values), limit, at_least) if limit is not None else ""
+        rows.append((metric, spread(values, unit, digits, ","), target, verdict))
 
     rss_target = f"≤ {TARGET_RSS_MB:.0f} MB"
     row("initial sync: sync_account() time", col("initial", "sync_s"), "s")
@@ -624,7 +543,7 @@ def print_table(
             ("no-change re-sync", "noop", "mbsync-noop"),
             (f"re-sync {delta}", "delta", "mbsync-delta"),
         ):
-            a, b = _median(col(ours, "wall_s")), _median(col(theirs, "wall_s"))
+            a, b = median(col(ours, "wall_s")), median(col(theirs, "wall_s"))
             if a is not None and b:
                 rows.append((f"ratio Mailproof/mbsync, {name}", f"{a / b:.2f} ×", "", ""))
     repeats = max((len(v) for v in runs.values()), default=0)
@@ -638,13 +557,7 @@ def print_table(
         f"{corpus['with_attachment']} with an attachment; Dovecot IMAPS on 127.0.0.1; "
         f"median of {repeats} run(s) (min–max)"
     )
-    width = max(len(r[0]) for r in rows)
-    vwidth = max(len(r[1]) for r in rows)
-    twidth = max(len(r[2]) for r in rows + [("", "", "target", "")])
-    print(f"{'metric':<{width}}  {'value':>{vwidth}}  {'target':<{twidth}}")
-    print(f"{'-' * width}  {'-' * vwidth}  {'-' * twidth}")
-    for metric, value, target, verdict in rows:
-        print(f"{metric:<{width}}  {value:>{vwidth}}  {target:<{twidth}}  {verdict}".rstrip())
+    print_table(rows, header=("metric", "value", "target", ""), right=(1,))
     if mbsync_note:
         print(mbsync_note)
     if runs.get("mbsync-initial"):
@@ -715,8 +628,6 @@ def parent_main(args: argparse.Namespace) -> None:
         print(f"Dovecot indexed {served} in {time.perf_counter() - began:.1f} s", flush=True)
         if served != corpus["counts"]:
             raise RuntimeError(f"Dovecot serves {served}, expected {corpus['counts']}")
-        homes = OUT / "homes"
-        homes.mkdir(exist_ok=True)
 
         def measure(label: str, home: Path, repeat: int, profile: str | None = None) -> None:
             print(f"  run {repeat + 1}/{args.repeat}: {label} …", end=" ", flush=True)
@@ -729,9 +640,7 @@ def parent_main(args: argparse.Namespace) -> None:
             )
 
         for repeat in range(args.repeat):
-            home = homes / "sync"
-            shutil.rmtree(home, ignore_errors=True)
-            home.mkdir()
+            home = fresh_home("sync")
             measure("initial", home, repeat)
             measure("noop", home, repeat)
             changes = make_changes(server, repeat, args.messages)
@@ -767,9 +676,7 @@ def parent_main(args: argparse.Namespace) -> None:
         if args.profile:
             profile_dir = OUT / "profiles"
             profile_dir.mkdir(exist_ok=True)
-            home = homes / "sync-profile"
-            shutil.rmtree(home, ignore_errors=True)
-            home.mkdir()
+            home = fresh_home("sync-profile")
             for label in ("initial", "noop"):
                 path = profile_dir / f"sync-{args.messages}-{label}.prof"
                 print(f"  profiled run: {label} …", end=" ", flush=True)
@@ -782,7 +689,7 @@ def parent_main(args: argparse.Namespace) -> None:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
-    print_table(runs, corpus, mbsync_note)
+    print_results(runs, corpus, mbsync_note)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     result = OUT / f"sync-{args.messages}-{stamp}.json"
     result.write_text(json.dumps({"corpus": corpus, "runs": runs}, indent=1, default=str))

@@ -15,27 +15,22 @@ from __future__ import annotations
 import argparse
 import base64
 import random
-import resource
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import dkim
+from common import print_table, scratch_dir, self_maxrss_mb  # (puts the repo root on sys.path)
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-import dkim  # noqa: E402
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
-
-from app.delivery.dkim import verify_dkim  # noqa: E402
-from app.delivery.dns import Recorder, live_resolver, recorded_resolver  # noqa: E402
-from app.delivery.verdict import trace  # noqa: E402
-from app.sources import open_source  # noqa: E402
-from app.store.library import Library  # noqa: E402
-from tests.harness.mta import Unbound  # noqa: E402
+from app.delivery.dkim import verify_dkim
+from app.delivery.dns import Recorder, live_resolver, recorded_resolver
+from app.delivery.verdict import trace
+from app.sources import open_source
+from app.store.library import Library
+from tests.harness.mta import Unbound
 
 WORDS = "patient referral lab result potassium discharge letter ward shift plan".split()  # noqa: SIM905
 
@@ -77,9 +72,8 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=200, help="dkimverify runs (one each)")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="mp-bench-trace-"))
-    work.chmod(0o755)  # unbound drops privileges
-    try:
+    with scratch_dir("mp-bench-trace-") as work:
+        work.chmod(0o755)  # unbound drops privileges
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         private = key.private_bytes(
             serialization.Encoding.PEM,
@@ -144,14 +138,9 @@ def main() -> None:
             results.append(("ratio in-process / dkimverify", f"{ours / theirs:,.0f} ×"))
         finally:
             unbound.stop()
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        results.append(("peak RSS (this process)", f"{peak:,.0f} MB"))
-        width = max(len(name) for name, _ in results)
+        results.append(("peak RSS (this process)", f"{self_maxrss_mb():,.0f} MB"))
         print(f"\n{args.messages:,} stored messages, 3 Received hops + 1 DKIM signature each")
-        for name, value in results:
-            print(f"{name:<{width}}  {value}")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        print_table(results)
 
 
 if __name__ == "__main__":
