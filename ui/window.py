@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QItemSelection, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -1087,6 +1087,3 @@ class MainWindow(QMainWindow):
                 worker.cancel()
         QThreadPool.globalInstance().waitForDone(10000)
         super().closeEvent(event)
-
-    def current_index(self) -> QModelIndex:
-        return self.table.currentIndex()

@@ -30,7 +30,7 @@ from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.x509 import ExtendedKeyUsage
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -578,7 +578,3 @@ def verify_opaque(
 ) -> SmimeSignature:
     """Check an opaque ``signed-data`` message; its content is returned in the result."""
     return _safe_verify(None, bytes(data), anchors, from_address, now)
-
-
-def certificate_pem(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.PEM)
