@@ -34,28 +34,28 @@ class InvestigateDialog(QDialog):
     def __init__(self, library: Library, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.library = library
-        self.result: Investigation | None = None
+        self.investigation: Investigation | None = None
         self._worker: Worker | None = None
         self.setWindowTitle("Find a missing message")
         self.setMinimumSize(820, 620)
         self.message_id = QLineEdit()
         self.message_id.setPlaceholderText("best: the Message-ID from the sender's copy")
-        self.sender = QLineEdit()
+        self.from_field = QLineEdit()
         self.recipient = QLineEdit()
         self.subject = QLineEdit()
         self.date = QLineEdit()
         self.date.setPlaceholderText("YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)")
-        self.window = QDoubleSpinBox()
-        self.window.setRange(0.5, 24 * 30)
-        self.window.setValue(24)
-        self.window.setSuffix(" h")
+        self.hours = QDoubleSpinBox()
+        self.hours.setRange(0.5, 24 * 30)
+        self.hours.setValue(24)
+        self.hours.setSuffix(" h")
         form = QFormLayout()
         form.addRow("Message-ID:", self.message_id)
-        form.addRow("From:", self.sender)
+        form.addRow("From:", self.from_field)
         form.addRow("To:", self.recipient)
         form.addRow("Subject:", self.subject)
         form.addRow("Date:", self.date)
-        form.addRow("± window:", self.window)
+        form.addRow("± window:", self.hours)
         self.search_button = QPushButton("Search every folder")
         self.search_button.setDefault(True)
         self.search_button.clicked.connect(self.search)
@@ -107,11 +107,11 @@ class InvestigateDialog(QDialog):
         message_id = self.message_id.text().strip()
         return Query(
             message_id=normalise_message_id(message_id) if message_id else None,
-            from_addr=self.sender.text().strip() or None,
+            from_addr=self.from_field.text().strip() or None,
             to_addr=self.recipient.text().strip() or None,
             subject=self.subject.text().strip() or None,
             date=when,
-            window_hours=self.window.value(),
+            window_hours=self.hours.value(),
         )
 
     def search(self) -> None:
@@ -147,7 +147,7 @@ class InvestigateDialog(QDialog):
             )
 
     def _show(self, result: Investigation) -> None:
-        self.result = result
+        self.investigation = result
         self.reload_history()
         shown = investigation_lines(result)
         self.outcome.setText(next(line.text for line in shown if line.section == OUTCOME))

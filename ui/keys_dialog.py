@@ -32,6 +32,7 @@ from app.crypto import keys
 from app.crypto.keys import KeyInfo
 from app.errors import MailproofError
 from app.tasks import CancelToken, Progress
+from ui.qt import top_items
 from ui.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -107,17 +108,16 @@ class KeysDialog(QDialog):
         self._update_buttons()
 
     def ids(self) -> list[str]:
-        items = [self.table.topLevelItem(i) for i in range(self.table.topLevelItemCount())]
-        return [str(item.data(0, Qt.ItemDataRole.UserRole)) for item in items]
+        return [str(item.data(0, Qt.ItemDataRole.UserRole)) for item in top_items(self.table)]
 
     def selected(self) -> str | None:
         item = self.table.currentItem()
         return str(item.data(0, Qt.ItemDataRole.UserRole)) if item else None
 
     def select(self, key_id: str) -> None:
-        for i in range(self.table.topLevelItemCount()):
-            if self.table.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == key_id:
-                self.table.setCurrentItem(self.table.topLevelItem(i))
+        for item in top_items(self.table):
+            if item.data(0, Qt.ItemDataRole.UserRole) == key_id:
+                self.table.setCurrentItem(item)
 
     def _update_buttons(self) -> None:
         has = self.selected() is not None and not self.busy()

@@ -36,13 +36,13 @@ def run(args: argparse.Namespace) -> int:
 
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QIcon
-    from PySide6.QtWidgets import QApplication
 
+    from ui.qt import application
     from ui.window import MainWindow
 
     # No terminal prompts from worker threads: the window asks in a dialog (unlock_keyring).
     secrets.set_master_password_source(_master_from_environment)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = application(sys.argv[:1])
     app.setApplicationName("Mailproof")
     app.setOrganizationName("Mailproof")
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "mailproof.svg")))

@@ -427,24 +427,24 @@ def test_missing_message_wizard_ends_in_one_outcome_with_a_provider_request(
 
     dialog.date.setText("")
     dialog.subject.setText("In Sent")
-    dialog.sender.setText(window.model.rows[0].from_display or "nobody@example.org")
+    dialog.from_field.setText(window.model.rows[0].from_display or "nobody@example.org")
     dialog.search()
-    qtbot.waitUntil(lambda: dialog.result is not None, timeout=15000)
-    assert dialog.result.outcome in ("sent-copy-only", "found", "not-found")
+    qtbot.waitUntil(lambda: dialog.investigation is not None, timeout=15000)
+    assert dialog.investigation.outcome in ("sent-copy-only", "found", "not-found")
     assert dialog.outcome.text().startswith(
         {"sent-copy-only": "Only a Sent copy", "found": "Found", "not-found": "Not found"}[
-            dialog.result.outcome
+            dialog.investigation.outcome
         ]
     )
     assert "Please check your mail logs" in dialog.request.toPlainText()
 
     dialog.subject.setText("")
-    dialog.sender.setText("")
+    dialog.from_field.setText("")
     dialog.message_id.setText("<nothing-like-it@nowhere.example>")
-    dialog.result = None
+    dialog.investigation = None
     dialog.search()
-    qtbot.waitUntil(lambda: dialog.result is not None, timeout=15000)
-    assert dialog.result.outcome == "not-found"
+    qtbot.waitUntil(lambda: dialog.investigation is not None, timeout=15000)
+    assert dialog.investigation.outcome == "not-found"
     assert dialog.hits.topLevelItemCount() == 0 and "→ " in dialog.reasons.text()
     assert dialog.history.topLevelItemCount() == 2  # every investigation is kept
     assert dialog.history.topLevelItem(0).text(1) == "not-found"

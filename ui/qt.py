@@ -1,0 +1,17 @@
+"""Small typed helpers over Qt widgets, so the views need no ``None`` checks Qt cannot need."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QApplication, QTreeWidget, QTreeWidgetItem
+
+
+def top_items(tree: QTreeWidget) -> list[QTreeWidgetItem]:
+    """The tree's top-level items, in order."""
+    items = (tree.topLevelItem(i) for i in range(tree.topLevelItemCount()))
+    return [item for item in items if item is not None]
+
+
+def application(argv: list[str]) -> QApplication:
+    """The running QApplication, made on first use."""
+    running = QApplication.instance()
+    return running if isinstance(running, QApplication) else QApplication(argv)
