@@ -34,8 +34,13 @@ from app.store.blobs import BlobStore
 from app.tasks import CancelToken, Progress, no_progress
 from indexer import engine
 from indexer import query as mq
-from indexer.schema import SCHEMA, SCHEMA_VERSION, TOKEN_PATTERN, document, stem_word
-from indexer.writing import open_writer, worker_writer
+from indexer.schema import SCHEMA, SCHEMA_VERSION, TOKEN_PATTERN, MailCodec, document, stem_word
+from indexer.whoosh_private import (
+    commit_with_segments,
+    finish_worker_segment,
+    open_writer,
+    worker_writer,
+)
 
 if TYPE_CHECKING:
     from app.store.library import Library
@@ -367,7 +372,7 @@ class MailIndex:
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
             try:
-                writer = open_writer(index)
+                writer = open_writer(index, MailCodec())
                 break
             except LockError:
                 if time.monotonic() > deadline:
@@ -417,7 +422,7 @@ class MailIndex:
 
         def work(slot: int, share: list[str]) -> None:
             try:
-                worker = worker_writer(index)
+                worker = worker_writer(index, MailCodec())
                 done: list[str] = []
                 mine = UpdateReport()
                 for number, sha in enumerate(share, start=1):
@@ -426,9 +431,7 @@ class MailIndex:
                         worker.add_document(**doc)
                         done.append(sha)
                     counters[slot] = number
-                segment = worker._finalize_segment() if done else None
-                if segment is None:
-                    worker._close_segment()
+                segment = finish_worker_segment(worker, wrote=bool(done))
                 results.put((slot, segment, done, mine.problems, None))
             except KeyboardInterrupt:
                 os._exit(130)
@@ -475,14 +478,7 @@ class MailIndex:
         written = [sha for k in sorted(outcomes) for sha in outcomes[k][1]]
         for k in sorted(outcomes):
             report.problems.extend(outcomes[k][2])
-        # Whoosh's MpWriter._commit with multisegment=True, the workers' segments added.
-        final = writer._merge_segments(None, None, None) + segments
-        if writer._added:
-            final.append(writer._finalize_segment())
-        else:
-            writer._close_segment()
-        writer._commit_toc(final)
-        writer._finish()
+        commit_with_segments(writer, segments)
         return written
 
     def _threads(self, shas: Sequence[str]) -> dict[str, str]:
