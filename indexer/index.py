@@ -10,16 +10,14 @@ the same documents are written again next time.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import queue
 import shutil
-import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,10 +29,12 @@ from whoosh.writing import LockError
 
 from app.errors import MailproofError, StoreError
 from app.store.blobs import BlobStore
+from app.store.index_state import IndexState, encrypted_messages, thread_ids
 from app.tasks import CancelToken, Progress, no_progress
 from indexer import engine
 from indexer import query as mq
 from indexer.schema import SCHEMA, SCHEMA_VERSION, TOKEN_PATTERN, MailCodec, document, stem_word
+from indexer.state import changes, copies, desired, drift
 from indexer.whoosh_private import (
     commit_with_segments,
     finish_worker_segment,
@@ -132,10 +132,6 @@ class CheckReport:
         }
 
 
-def _state_of(places: str) -> str:
-    return hashlib.sha256(places.encode("utf-8", "surrogatepass")).hexdigest()[:24]
-
-
 class MailIndex:
     """The index under ``<data home>/index`` for one library."""
 
@@ -150,6 +146,7 @@ class MailIndex:
             self._library = library
         self.blobs = BlobStore(self.home / "blobs")
         self.directory = directory or self.home / "index"
+        self._state = IndexState(self.directory)  # state.sqlite
         self._index: Any = None
         self.notices: list[str] = []  # what the user should be told (a rebuild, a repair)
         self.private: PrivateIndex | None = None
@@ -168,25 +165,6 @@ class MailIndex:
 
     # ---- opening ------------------------------------------------------------------------
 
-    @property
-    def _state_path(self) -> Path:
-        return self.directory / "state.sqlite"
-
-    @contextlib.contextmanager
-    def _state_db(self) -> Iterator[sqlite3.Connection]:
-        """A connection to state.sqlite, closed on exit (``with sqlite3.connect()`` alone
-        only commits; it would leave one open file per call until garbage collection)."""
-        connection = sqlite3.connect(self._state_path, timeout=30, isolation_level=None)
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS docs (sha256 TEXT PRIMARY KEY, state TEXT NOT NULL)"
-            )
-            connection.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            yield connection
-        finally:
-            connection.close()
-
     def exists(self) -> bool:
         # By file name only: opening a damaged table of contents is _open's business.
         return self.directory.is_dir() and any(self.directory.glob(f"_{INDEX_NAME}_*.toc"))
@@ -196,9 +174,7 @@ class MailIndex:
             return self._index
         try:
             if self.exists():
-                with self._state_db() as state:
-                    row = state.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-                if row is None or row[0] != str(SCHEMA_VERSION):
+                if self._state.schema_version() != str(SCHEMA_VERSION):
                     raise OutdatedIndex("the search index was made by another Mailproof version")
                 index = windex.open_dir(str(self.directory), indexname=INDEX_NAME)
                 searcher = index.searcher()  # opening every segment is the check...
@@ -217,12 +193,7 @@ class MailIndex:
 
     def _create(self) -> Any:
         self.directory.mkdir(parents=True, exist_ok=True)
-        with self._state_db() as state:
-            state.execute("DELETE FROM docs")
-            state.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)",
-                (str(SCHEMA_VERSION),),
-            )
+        self._state.start_afresh(SCHEMA_VERSION)
         return windex.create_in(str(self.directory), SCHEMA, indexname=INDEX_NAME)
 
     def _set_aside(self, reason: str) -> None:
@@ -259,19 +230,6 @@ class MailIndex:
 
     # ---- updating -----------------------------------------------------------------------
 
-    def _desired(self) -> dict[str, tuple[str, str]]:
-        """sha256 → (state, places) for every message with a live copy."""
-        rows = self.library.db.execute(
-            "SELECT c.sha256, group_concat(f.account || char(31) || f.name || char(31) || "
-            "c.flags, char(30)) FROM copies c JOIN folders f ON f.id=c.folder_id "
-            "WHERE c.expunged_at IS NULL GROUP BY c.sha256"
-        ).fetchall()
-        desired = {}
-        for sha256, places in rows:
-            ordered = "\x1e".join(sorted(places.split("\x1e")))
-            desired[sha256] = (_state_of(ordered), ordered)
-        return desired
-
     def update(
         self,
         progress: Progress = no_progress,
@@ -298,19 +256,17 @@ class MailIndex:
             report.rebuilt_because = str(err)
             self._set_aside(str(err))
             index = self._open(create=True)
-        desired = self._desired()
-        with self._state_db() as state:
-            indexed = dict(state.execute("SELECT sha256, state FROM docs").fetchall())
-        to_remove = [sha for sha in indexed if sha not in desired]
-        to_index = [sha for sha, (st, _) in desired.items() if indexed.get(sha) != st]
-        report.unchanged = len(desired) - len(to_index)
-        total = len(to_index) + len(to_remove)
+        wanted = desired(self.library)
+        plan = changes(wanted, self._state.recorded())
+        to_index = plan.to_index
+        report.unchanged = plan.unchanged
+        total = len(to_index) + len(plan.to_remove)
         progress(0, total)
         if not total:
             return report
         done = 0
-        threads = self._threads(to_index)
-        pending_removals = list(to_remove)
+        threads = thread_ids(self.library, to_index)
+        pending_removals = list(plan.to_remove)
         parallel = processes > 1 and len(to_index) >= PARALLEL_FROM
         batch = _batch_from_env() or (PARALLEL_BATCH if parallel else BATCH)
         with index.searcher() as searcher:
@@ -324,7 +280,7 @@ class MailIndex:
                     writer.delete_by_term("sha256", sha)
                 if parallel:
                     written = self._index_in_workers(
-                        index, writer, chunk, desired, threads, fresh, processes, report,
+                        index, writer, chunk, wanted, threads, fresh, processes, report,
                         lambda n, base=done: progress(base + n, total), cancel,
                     )  # fmt: skip
                     done += len(chunk)
@@ -333,7 +289,7 @@ class MailIndex:
                     for sha in chunk:
                         if cancel is not None and cancel.cancelled:
                             break
-                        doc = self._document(sha, desired[sha][1], threads.get(sha), report)
+                        doc = self._document(sha, wanted[sha][1], threads.get(sha), report)
                         done += 1
                         if done % 100 == 0:
                             progress(done, total)
@@ -344,20 +300,7 @@ class MailIndex:
                         else:
                             writer.update_document(**doc)
                         written.append(sha)
-            with self._state_db() as state:
-                state.execute("BEGIN IMMEDIATE")
-                state.executemany(
-                    "DELETE FROM docs WHERE sha256=?", [(s,) for s in pending_removals]
-                )
-                state.executemany(
-                    "INSERT OR REPLACE INTO docs(sha256, state) VALUES (?,?)",
-                    [(sha, desired[sha][0]) for sha in written],
-                )
-                state.execute(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('updated_at', ?)",
-                    (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),),
-                )
-                state.execute("COMMIT")
+            self._state.record(pending_removals, [(sha, wanted[sha][0]) for sha in written])
             report.removed += len(pending_removals)
             report.indexed += len(written)
             done += len(pending_removals)
@@ -481,19 +424,6 @@ class MailIndex:
         commit_with_segments(writer, segments)
         return written
 
-    def _threads(self, shas: Sequence[str]) -> dict[str, str]:
-        threads: dict[str, str] = {}
-        for start in range(0, len(shas), 500):
-            chunk = shas[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in self.library.db.execute(
-                f"SELECT sha256, thread_id FROM messages WHERE sha256 IN ({marks})",  # noqa: S608 - only ? marks
-                chunk,
-            ):
-                if row[1]:
-                    threads[row[0]] = str(row[1]).strip("<>")
-        return threads
-
     def _document(
         self, sha256: str, places: str, thread: str | None, report: UpdateReport
     ) -> dict[str, object] | None:
@@ -505,8 +435,7 @@ class MailIndex:
         from app.mime.facts import read_facts
 
         facts = read_facts(raw)
-        copies = [_place(place) for place in places.split("\x1e")]
-        doc = document(sha256, len(raw), facts, copies, thread)
+        doc = document(sha256, len(raw), facts, copies(places), thread)
         if facts.is_signed and not facts.is_encrypted:
             doc["sig"] = self._signature_status(raw)
         return doc
@@ -540,33 +469,15 @@ class MailIndex:
                 raise
             self._set_aside(str(err))
             index = self._open(create=True)
-        desired = self._desired()
+        wanted = desired(self.library)
         with index.searcher() as searcher:
             in_index = {term.decode() for term in searcher.lexicon("sha256")}
             documents = searcher.doc_count()
-        with self._state_db() as state:
-            recorded = dict(state.execute("SELECT sha256, state FROM docs").fetchall())
-        missing = tuple(sorted(set(desired) - in_index))
-        extra = tuple(sorted(in_index - set(desired)))
-        stale = tuple(
-            sorted(
-                sha
-                for sha, (st, _) in desired.items()
-                if sha in in_index and recorded.get(sha) != st
-            )
-        )
-        report = CheckReport(documents, len(desired), missing, extra, stale)
+        missing, extra, stale = drift(wanted, self._state.recorded(), in_index)
+        report = CheckReport(documents, len(wanted), missing, extra, stale)
         if repair and not report.clean:
-            with self._state_db() as state:
-                state.execute("BEGIN IMMEDIATE")
-                forget = [*missing, *extra, *stale]
-                state.executemany("DELETE FROM docs WHERE sha256=?", [(s,) for s in forget])
-                # Documents the state does not know are removed by the next update.
-                state.executemany(
-                    "INSERT OR REPLACE INTO docs(sha256, state) VALUES (?, '')",
-                    [(s,) for s in extra],
-                )
-                state.execute("COMMIT")
+            # Documents the state does not know are removed by the next update.
+            self._state.forget([*missing, *extra, *stale], unknown=extra)
             self.update(progress)
         return report
 
@@ -704,19 +615,18 @@ class MailIndex:
         from app.crypto.secure import read_secure
         from app.mime.facts import read_facts
 
-        rows = self.library.db.execute(
-            "SELECT sha256, thread_id FROM messages WHERE is_encrypted=1"
-        ).fetchall()
-        desired = self._desired()
+        messages = encrypted_messages(self.library)
+        wanted = desired(self.library)
         private = PrivateIndex()
         material = load_keys()
-        total = len(rows)
+        total = len(messages)
         progress(0, total)
         with private.index.writer() as writer:
-            for done, (sha256, thread) in enumerate(rows, start=1):
+            for done, message in enumerate(messages, start=1):
                 if cancel is not None:
                     cancel.check()
-                if sha256 not in desired:
+                sha256 = message.sha256
+                if sha256 not in wanted:
                     continue
                 try:
                     raw = self.blobs.get(sha256)
@@ -731,10 +641,8 @@ class MailIndex:
                     is_encrypted=True,
                     is_signed=facts.is_signed or reading.signature.status != "none",
                 )
-                copies = [_place(place) for place in desired[sha256][1].split("\x1e")]
-                doc = document(
-                    sha256, len(raw), facts, copies, str(thread or "").strip("<>") or None
-                )
+                thread = str(message.thread_id or "").strip("<>") or None
+                doc = document(sha256, len(raw), facts, copies(wanted[sha256][1]), thread)
                 writer.add_document(**doc)
                 private.bodies[sha256] = facts.body
                 progress(done, total)
@@ -779,11 +687,6 @@ def _batch_from_env() -> int | None:
     slower indexing; the kill -9 test uses it to stop a rebuild between two commits)."""
     text = os.environ.get("MAILPROOF_INDEX_BATCH", "")
     return int(text) if text.isdigit() and int(text) > 0 else None
-
-
-def _place(text: str) -> tuple[str, str, str]:
-    account, folder, flags = (text.split("\x1f") + ["", "", ""])[:3]
-    return account, folder, flags
 
 
 class PrivateIndex:
