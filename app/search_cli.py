@@ -75,16 +75,9 @@ def _tell(index: MailIndex) -> None:
 
 def _search_with_repair(index: MailIndex, run: Any) -> Any:
     """Run a search; a damaged index is set aside, rebuilt from the store and searched again."""
-    from indexer.index import CorruptIndex
-
-    try:
-        return run()
-    except CorruptIndex as err:
-        index._set_aside(str(err))
-        index.update(
-            progress=stderr_progress("rebuilding the search index"), processes=_processes()
-        )
-        return run()
+    return index.repairing(
+        run, progress=stderr_progress("rebuilding the search index"), processes=_processes()
+    )
 
 
 def cmd_search(args: argparse.Namespace, out: TextIO) -> int:

@@ -14,9 +14,9 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from whoosh import index as windex
 from whoosh.searching import Searcher
@@ -56,6 +56,8 @@ __all__ = [
     "OutdatedIndex",
     "UpdateReport",
 ]
+
+T = TypeVar("T")
 
 
 class MailIndex:
@@ -122,7 +124,7 @@ class MailIndex:
         self._state.start_afresh(SCHEMA_VERSION)
         return windex.create_in(str(self.directory), SCHEMA, indexname=INDEX_NAME)
 
-    def _set_aside(self, reason: str) -> None:
+    def set_aside(self, reason: str) -> None:
         """Move a damaged index out of the way (kept for a bug report) and start afresh."""
         self._index = None
         self.close()
@@ -151,8 +153,21 @@ class MailIndex:
         try:
             return self._open(create=True)
         except CorruptIndex as err:
-            self._set_aside(str(err))
+            self.set_aside(str(err))
             return self._open(create=True)
+
+    def repairing(
+        self, run: Callable[[], T], progress: Progress = no_progress, processes: int = 1
+    ) -> T:
+        """``run()`` (a search or a count); when the index turns out damaged, it is set aside,
+        rebuilt from the store (with ``progress`` and ``processes``, see ``update``) and
+        ``run()`` answers from the new one."""
+        try:
+            return run()
+        except CorruptIndex as err:
+            self.set_aside(str(err))
+            self.update(progress=progress, processes=processes)
+            return run()
 
     # ---- updating -----------------------------------------------------------------------
 
@@ -180,7 +195,7 @@ class MailIndex:
             index = self._open(create=True)
         except CorruptIndex as err:
             report.rebuilt_because = str(err)
-            self._set_aside(str(err))
+            self.set_aside(str(err))
             index = self._open(create=True)
         wanted = desired(self.library)
         plan = changes(wanted, self._state.recorded())
@@ -316,7 +331,7 @@ class MailIndex:
         except CorruptIndex as err:
             if not repair:
                 raise
-            self._set_aside(str(err))
+            self.set_aside(str(err))
             index = self._open(create=True)
         wanted = desired(self.library)
         with index.searcher() as searcher:

@@ -395,7 +395,7 @@ class MainWindow(QMainWindow):
             try:
                 hits, total = index.find(text, limit=SEARCH_LIMIT, sort=sort, cancel=cancel)
             except CorruptIndex as err:
-                index._set_aside(str(err))
+                index.set_aside(str(err))
                 index.update(cancel=cancel)
                 hits, total = index.find(text, limit=SEARCH_LIMIT, sort=sort, cancel=cancel)
             return hits, total, (time.monotonic() - started) * 1000
