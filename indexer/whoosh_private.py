@@ -1,5 +1,6 @@
 """Every use Mailproof makes of Whoosh's internals, written against whoosh-reloaded 2.7.5 (pinned
-in pyproject.toml); tests/unit/test_whoosh_private.py fails when either changes.
+in pyproject.toml); tests/unit/test_whoosh_private.py fails on another version, or when
+something listed here is gone.
 
 What it relies on (RELIES_ON below lists the attributes; the test checks each on live objects):
 
@@ -105,6 +106,7 @@ RELIES_ON: dict[type, tuple[str, ...]] = {
     W3TermsReader: ("matcher",),
     NumericColumn.Reader: ("_dbfile", "_typecode", "_count", "_basepos", "_default"),
 }  # fmt: skip
+
 RELIES_ON_PARAMETERS: dict[type, tuple[str, ...]] = {
     SegmentWriter: ("_lk", "limitmb", "compound", "codec"),
     PostingPool: ("tempstore", "segment", "limitmb"),
