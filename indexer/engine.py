@@ -15,16 +15,14 @@ of the query) are checked with Whoosh's own phrase matcher. Newest-first is a pa
 (``heapq.nlargest``) on the date column.
 
 Whoosh stays the oracle: tests compare every kind of query with ``searcher.docs_for_query``.
-Ranking by relevance (BM25) is still Whoosh's scorer (see :func:`indexer.index._collect`).
+Ranking by relevance (BM25) is still Whoosh's scorer (see :func:`ranked`).
 """
 
 from __future__ import annotations
 
 import heapq
-import sys
 import threading
 import weakref
-from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
@@ -33,6 +31,14 @@ from itertools import count as numbering
 from typing import Any
 
 from whoosh import query as wq
+
+from indexer.whoosh_private import (
+    deleted_documents,
+    fixed_width_column,
+    kept_on,
+    next_block,
+    term_matcher,
+)
 
 Docs = AbstractSet[int]  # what evaluation returns: a set, or a frozen one from the cache
 _VIEW = "_mailproof_view"  # the per-segment cache, kept on Whoosh's segment reader
@@ -102,7 +108,7 @@ class SegmentView:
     def __init__(self, reader: Any) -> None:
         self.reader = reader
         self.size = reader.doc_count_all()
-        self.deleted: frozenset[int] = frozenset(reader.deleted_docs_set)
+        self.deleted: frozenset[int] = deleted_documents(reader)
         self._columns: dict[str, tuple[Any, Any]] = {}
         self._live: frozenset[int] | None = None
         self.searcher: Any = None  # the leaf searcher currently reading the segment
@@ -112,11 +118,7 @@ class SegmentView:
 
     @classmethod
     def of(cls, reader: Any) -> SegmentView:
-        view = getattr(reader, _VIEW, None)
-        if view is None:
-            view = cls(reader)
-            setattr(reader, _VIEW, view)
-        return view
+        return kept_on(reader, _VIEW, cls)
 
     def live(self) -> frozenset[int]:
         if self._live is None:
@@ -133,7 +135,7 @@ class SegmentView:
         if cached is not None:
             return cached  # type: ignore[no-any-return]
         try:
-            matcher = self._matcher(fieldname, text)
+            matcher = term_matcher(self.reader, fieldname, text)
         except AttributeError:  # not a segment reader of the layout we know: ask Whoosh
             return frozenset(self.reader.postings(fieldname, text).all_ids())
         if matcher is None:
@@ -160,19 +162,9 @@ class SegmentView:
             _CACHE.put(key, cached, 3 * len(cached))
         return cached  # type: ignore[no-any-return]
 
-    def _matcher(self, fieldname: str, text: Any) -> Any:
-        """The term's raw postings (deleted documents included), or None when it has none."""
-        reader = self.reader
-        if fieldname not in reader.schema:
-            return None
-        raw = reader._text_to_bytes(fieldname, text)
-        if (fieldname, raw) not in reader:
-            return None
-        return reader._terms.matcher(fieldname, raw, reader.schema[fieldname].format)
-
     def _values(self, fieldname: str, text: str) -> Mapping[int, bytes]:
         found: dict[int, bytes] = {}
-        matcher = self._matcher(fieldname, text)
+        matcher = term_matcher(self.reader, fieldname, text)
         if matcher is None:
             return found
         if hasattr(matcher, "block_packed"):
@@ -180,10 +172,12 @@ class SegmentView:
             while matcher.is_active():
                 if not packed.add(matcher.block_ids(), matcher.block_packed()):
                     break
-                matcher._next_block()
+                next_block(matcher)
             else:
                 return packed
-            matcher = self._matcher(fieldname, text)  # fixed-size values: one by one below
+            matcher = term_matcher(
+                self.reader, fieldname, text
+            )  # fixed-size values: one by one below
         while matcher.is_active():
             found[matcher.id()] = matcher.value()
             matcher.next()
@@ -276,7 +270,7 @@ def _all_ids(matcher: Any) -> Iterable[int]:
     ids: list[int] = []
     while matcher.is_active():
         ids.extend(block_ids())
-        matcher._next_block()
+        next_block(matcher)
     return ids
 
 
@@ -284,19 +278,7 @@ def _load_column(reader: Any, fieldname: str, size: int) -> tuple[Any, Any]:
     field = reader.schema[fieldname]
     missing = field.column_type.default_value() if field.column_type else None
     column = reader.column_reader(fieldname, translate=False)
-    dbfile = getattr(column, "_dbfile", None)
-    typecode = getattr(column, "_typecode", None)
-    if dbfile is not None and typecode in ("q", "Q", "i", "I") and hasattr(column, "_count"):
-        # A fixed-width big-endian column: one read instead of one unpack per document.
-        values = array(typecode)
-        count = min(column._count, size)
-        values.frombytes(dbfile.get(column._basepos, count * values.itemsize))
-        if sys.byteorder == "little":
-            values.byteswap()
-        if count < size:
-            values.extend([column._default] * (size - count))
-        return values, column._default
-    return list(column), missing
+    return fixed_width_column(column, size) or (list(column), missing)
 
 
 # ---- evaluation -------------------------------------------------------------------------

@@ -10,32 +10,31 @@ the same documents are written again next time.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
-import queue
 import shutil
-import sqlite3
 import threading
 import time
-import zlib
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from whoosh import index as windex
-from whoosh import query as wq
 from whoosh.searching import Searcher
 from whoosh.writing import LockError
 
 from app.errors import MailproofError, StoreError
 from app.store.blobs import BlobStore
+from app.store.index_state import IndexState, thread_ids
 from app.tasks import CancelToken, Progress, no_progress
-from indexer import engine
+from indexer import decrypted, engine
 from indexer import query as mq
-from indexer.schema import SCHEMA, SCHEMA_VERSION, TOKEN_PATTERN, document, stem_word
-from indexer.writing import open_writer, worker_writer
+from indexer.decrypted import PrivateIndex
+from indexer.results import CheckReport, CorruptIndex, Hit, IndexBusy, OutdatedIndex, UpdateReport
+from indexer.schema import SCHEMA, SCHEMA_VERSION, MailCodec, document
+from indexer.snippets import query_words, with_snippet
+from indexer.state import changes, copies, desired, drift
+from indexer.whoosh_private import open_writer
+from indexer.workers import index_in_workers
 
 if TYPE_CHECKING:
     from app.store.library import Library
@@ -46,89 +45,19 @@ PARALLEL_FROM = 2000  # updates smaller than this are not worth starting process
 # Each writer process leaves its own segment (multisegment): merging them into one costs more
 # than the indexing did (measured: 15 s to merge what 4,000 messages took 11 s to index).
 LOCK_WAIT_SECONDS = 20.0
-SNIPPET_CHARS = 160
 INDEX_NAME = "messages"
 
+__all__ = [
+    "CheckReport",
+    "CorruptIndex",
+    "Hit",
+    "IndexBusy",
+    "MailIndex",
+    "OutdatedIndex",
+    "UpdateReport",
+]
 
-class CorruptIndex(MailproofError):
-    """The index files cannot be read (exit 3)."""
-
-    exit_code = 3
-
-
-class OutdatedIndex(CorruptIndex):
-    """The index has an older layout: it is rebuilt, not repaired."""
-
-
-class IndexBusy(MailproofError):
-    """Another Mailproof process is writing the index (exit 3)."""
-
-    exit_code = 3
-
-
-@dataclass(frozen=True)
-class Hit:
-    sha256: str
-    message_id: str | None
-    subject: str
-    from_: str
-    date: str | None
-    folders: tuple[str, ...]
-    places: tuple[tuple[str, str], ...]  # (account, folder) of every live copy
-    score: float
-    snippet: str = ""
-    highlights: tuple[tuple[int, int], ...] = ()
-    preview: bytes = field(default=b"", repr=False, compare=False)  # for the snippet only
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "message_id": self.message_id,
-            "subject": self.subject,
-            "from": self.from_,
-            "date": self.date,
-            "folders": list(self.folders),
-            "places": [{"account": a, "folder": f} for a, f in self.places],
-            "sha256": self.sha256,
-            "snippet": self.snippet,
-            "highlights": [list(span) for span in self.highlights],
-            "score": round(self.score, 4),
-        }
-
-
-@dataclass
-class UpdateReport:
-    indexed: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    problems: list[str] = field(default_factory=list)
-    rebuilt_because: str | None = None
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    documents: int
-    expected: int
-    missing: tuple[str, ...]  # in the store, not in the index
-    extra: tuple[str, ...]  # in the index, no longer in the store
-    stale: tuple[str, ...]  # indexed from an older state of their copies
-
-    @property
-    def clean(self) -> bool:
-        return not (self.missing or self.extra or self.stale)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "documents": self.documents,
-            "expected": self.expected,
-            "missing": len(self.missing),
-            "extra": len(self.extra),
-            "stale": len(self.stale),
-            "clean": self.clean,
-        }
-
-
-def _state_of(places: str) -> str:
-    return hashlib.sha256(places.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+T = TypeVar("T")
 
 
 class MailIndex:
@@ -145,6 +74,7 @@ class MailIndex:
             self._library = library
         self.blobs = BlobStore(self.home / "blobs")
         self.directory = directory or self.home / "index"
+        self._state = IndexState(self.directory)  # state.sqlite
         self._index: Any = None
         self.notices: list[str] = []  # what the user should be told (a rebuild, a repair)
         self.private: PrivateIndex | None = None
@@ -163,25 +93,6 @@ class MailIndex:
 
     # ---- opening ------------------------------------------------------------------------
 
-    @property
-    def _state_path(self) -> Path:
-        return self.directory / "state.sqlite"
-
-    @contextlib.contextmanager
-    def _state_db(self) -> Iterator[sqlite3.Connection]:
-        """A connection to state.sqlite, closed on exit (``with sqlite3.connect()`` alone
-        only commits; it would leave one open file per call until garbage collection)."""
-        connection = sqlite3.connect(self._state_path, timeout=30, isolation_level=None)
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS docs (sha256 TEXT PRIMARY KEY, state TEXT NOT NULL)"
-            )
-            connection.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            yield connection
-        finally:
-            connection.close()
-
     def exists(self) -> bool:
         # By file name only: opening a damaged table of contents is _open's business.
         return self.directory.is_dir() and any(self.directory.glob(f"_{INDEX_NAME}_*.toc"))
@@ -191,9 +102,7 @@ class MailIndex:
             return self._index
         try:
             if self.exists():
-                with self._state_db() as state:
-                    row = state.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-                if row is None or row[0] != str(SCHEMA_VERSION):
+                if self._state.schema_version() != str(SCHEMA_VERSION):
                     raise OutdatedIndex("the search index was made by another Mailproof version")
                 index = windex.open_dir(str(self.directory), indexname=INDEX_NAME)
                 searcher = index.searcher()  # opening every segment is the check...
@@ -212,15 +121,10 @@ class MailIndex:
 
     def _create(self) -> Any:
         self.directory.mkdir(parents=True, exist_ok=True)
-        with self._state_db() as state:
-            state.execute("DELETE FROM docs")
-            state.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema', ?)",
-                (str(SCHEMA_VERSION),),
-            )
+        self._state.start_afresh(SCHEMA_VERSION)
         return windex.create_in(str(self.directory), SCHEMA, indexname=INDEX_NAME)
 
-    def _set_aside(self, reason: str) -> None:
+    def set_aside(self, reason: str) -> None:
         """Move a damaged index out of the way (kept for a bug report) and start afresh."""
         self._index = None
         self.close()
@@ -249,23 +153,28 @@ class MailIndex:
         try:
             return self._open(create=True)
         except CorruptIndex as err:
-            self._set_aside(str(err))
+            self.set_aside(str(err))
             return self._open(create=True)
 
-    # ---- updating -----------------------------------------------------------------------
+    def repairing(
+        self,
+        run: Callable[[], T],
+        progress: Progress = no_progress,
+        processes: int = 1,
+        cancel: CancelToken | None = None,
+    ) -> T:
+        """``run()`` (a search or a count); when the index turns out damaged, it is set aside,
+        rebuilt from the store (with ``progress``, ``cancel`` and ``processes``, see
+        ``update``) and ``run()`` answers from the new one. The CLI and the window both search
+        through this."""
+        try:
+            return run()
+        except CorruptIndex as err:
+            self.set_aside(str(err))
+            self.update(progress=progress, cancel=cancel, processes=processes)
+            return run()
 
-    def _desired(self) -> dict[str, tuple[str, str]]:
-        """sha256 → (state, places) for every message with a live copy."""
-        rows = self.library.db.execute(
-            "SELECT c.sha256, group_concat(f.account || char(31) || f.name || char(31) || "
-            "c.flags, char(30)) FROM copies c JOIN folders f ON f.id=c.folder_id "
-            "WHERE c.expunged_at IS NULL GROUP BY c.sha256"
-        ).fetchall()
-        desired = {}
-        for sha256, places in rows:
-            ordered = "\x1e".join(sorted(places.split("\x1e")))
-            desired[sha256] = (_state_of(ordered), ordered)
-        return desired
+    # ---- updating -----------------------------------------------------------------------
 
     def update(
         self,
@@ -279,7 +188,7 @@ class MailIndex:
 
         ``processes`` > 1 reads, parses and indexes batches of at least PARALLEL_FROM messages
         in that many forked worker processes (only from a process without other threads,
-        i.e. the CLI, not the window); see ``_index_in_workers``.
+        i.e. the CLI, not the window); see ``indexer.workers``.
         """
         report = UpdateReport()
         if rebuild:
@@ -291,25 +200,27 @@ class MailIndex:
             index = self._open(create=True)
         except CorruptIndex as err:
             report.rebuilt_because = str(err)
-            self._set_aside(str(err))
+            self.set_aside(str(err))
             index = self._open(create=True)
-        desired = self._desired()
-        with self._state_db() as state:
-            indexed = dict(state.execute("SELECT sha256, state FROM docs").fetchall())
-        to_remove = [sha for sha in indexed if sha not in desired]
-        to_index = [sha for sha, (st, _) in desired.items() if indexed.get(sha) != st]
-        report.unchanged = len(desired) - len(to_index)
-        total = len(to_index) + len(to_remove)
+        wanted = desired(self.library)
+        plan = changes(wanted, self._state.recorded())
+        to_index = plan.to_index
+        report.unchanged = plan.unchanged
+        total = len(to_index) + len(plan.to_remove)
         progress(0, total)
         if not total:
             return report
         done = 0
-        threads = self._threads(to_index)
-        pending_removals = list(to_remove)
+        threads = thread_ids(self.library, to_index)
+        pending_removals = list(plan.to_remove)
         parallel = processes > 1 and len(to_index) >= PARALLEL_FROM
         batch = _batch_from_env() or (PARALLEL_BATCH if parallel else BATCH)
         with index.searcher() as searcher:
             fresh = searcher.doc_count_all() == 0  # nothing to replace: add, don't update
+
+        def document_of(sha: str, into: UpdateReport) -> dict[str, object] | None:
+            return self._document(sha, wanted[sha][1], threads.get(sha), into)
+
         for start in range(0, max(len(to_index), 1), batch):
             if cancel is not None:
                 cancel.check()
@@ -318,17 +229,28 @@ class MailIndex:
                 for sha in pending_removals:
                     writer.delete_by_term("sha256", sha)
                 if parallel:
-                    written = self._index_in_workers(
-                        index, writer, chunk, desired, threads, fresh, processes, report,
-                        lambda n, base=done: progress(base + n, total), cancel,
-                    )  # fmt: skip
+
+                    def advanced(number: int, base: int = done) -> None:
+                        progress(base + number, total)
+
+                    written = index_in_workers(
+                        index,
+                        writer,
+                        chunk,
+                        document_of,
+                        fresh,
+                        processes,
+                        report,
+                        advanced,
+                        cancel,
+                    )
                     done += len(chunk)
                 else:
                     written = []
                     for sha in chunk:
                         if cancel is not None and cancel.cancelled:
                             break
-                        doc = self._document(sha, desired[sha][1], threads.get(sha), report)
+                        doc = document_of(sha, report)
                         done += 1
                         if done % 100 == 0:
                             progress(done, total)
@@ -339,20 +261,7 @@ class MailIndex:
                         else:
                             writer.update_document(**doc)
                         written.append(sha)
-            with self._state_db() as state:
-                state.execute("BEGIN IMMEDIATE")
-                state.executemany(
-                    "DELETE FROM docs WHERE sha256=?", [(s,) for s in pending_removals]
-                )
-                state.executemany(
-                    "INSERT OR REPLACE INTO docs(sha256, state) VALUES (?,?)",
-                    [(sha, desired[sha][0]) for sha in written],
-                )
-                state.execute(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('updated_at', ?)",
-                    (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),),
-                )
-                state.execute("COMMIT")
+            self._state.record(pending_removals, [(sha, wanted[sha][0]) for sha in written])
             report.removed += len(pending_removals)
             report.indexed += len(written)
             done += len(pending_removals)
@@ -367,7 +276,7 @@ class MailIndex:
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
             try:
-                writer = open_writer(index)
+                writer = open_writer(index, MailCodec())
                 break
             except LockError:
                 if time.monotonic() > deadline:
@@ -384,120 +293,6 @@ class MailIndex:
         if not writer.is_closed:  # the workers' path has committed it already
             writer.commit()
 
-    def _index_in_workers(
-        self,
-        index: Any,
-        writer: Any,
-        chunk: list[str],
-        desired: dict[str, tuple[str, str]],
-        threads: dict[str, str],
-        fresh: bool,
-        processes: int,
-        report: UpdateReport,
-        progress: Any,
-        cancel: CancelToken | None,
-    ) -> list[str]:
-        """Index ``chunk`` in ``processes`` forked workers, each reading, parsing and indexing
-        its share of the messages into a segment of its own; this process holds the index lock
-        and commits their segments together (Whoosh's multi-segment commit).
-
-        Whoosh's own MpWriter parses in this process and pickles every document to its
-        workers: with two cores that process was the bottleneck. Here only the list of
-        messages crosses, by fork. Returns the messages that were indexed.
-        """
-        import multiprocessing
-
-        context = multiprocessing.get_context("fork")
-        if not fresh:
-            for sha in chunk:  # replaced documents: their old entries go
-                writer.delete_by_term("sha256", sha)
-        shares = [chunk[k::processes] for k in range(processes)]
-        counters = context.Array("q", processes, lock=False)
-        results = context.Queue()
-
-        def work(slot: int, share: list[str]) -> None:
-            try:
-                worker = worker_writer(index)
-                done: list[str] = []
-                mine = UpdateReport()
-                for number, sha in enumerate(share, start=1):
-                    doc = self._document(sha, desired[sha][1], threads.get(sha), mine)
-                    if doc is not None:
-                        worker.add_document(**doc)
-                        done.append(sha)
-                    counters[slot] = number
-                segment = worker._finalize_segment() if done else None
-                if segment is None:
-                    worker._close_segment()
-                results.put((slot, segment, done, mine.problems, None))
-            except KeyboardInterrupt:
-                os._exit(130)
-            except BaseException as err:  # noqa: BLE001 - told to the parent, who raises
-                results.put((slot, None, [], [], f"{type(err).__name__}: {err}"))
-
-        workers = [
-            context.Process(target=work, args=(slot, share), daemon=True)
-            for slot, share in enumerate(shares)
-        ]
-        for worker in workers:
-            worker.start()
-        outcomes: dict[int, tuple[Any, list[str], list[str], str | None]] = {}
-        try:
-            while len(outcomes) < len(workers):
-                if cancel is not None:
-                    cancel.check()
-                try:
-                    slot, segment, done, problems, failure = results.get(timeout=0.25)
-                    outcomes[slot] = (segment, done, problems, failure)
-                except queue.Empty:
-                    dead = [
-                        w for k, w in enumerate(workers)
-                        if k not in outcomes and w.exitcode is not None
-                    ]  # fmt: skip
-                    if dead and results.empty():
-                        raise CorruptIndex(
-                            f"an indexing process stopped (exit {dead[0].exitcode}); "
-                            "run `mailproof index --check` to finish the index"
-                        ) from None
-                progress(sum(counters))
-        except BaseException:
-            for worker in workers:
-                if worker.is_alive():
-                    worker.terminate()
-            raise
-        finally:
-            for worker in workers:
-                worker.join(timeout=5)
-        failures = [failure for _, _, _, failure in outcomes.values() if failure]
-        if failures:
-            raise CorruptIndex(f"the search index could not be written: {failures[0]}")
-        segments = [outcomes[k][0] for k in sorted(outcomes) if outcomes[k][0] is not None]
-        written = [sha for k in sorted(outcomes) for sha in outcomes[k][1]]
-        for k in sorted(outcomes):
-            report.problems.extend(outcomes[k][2])
-        # Whoosh's MpWriter._commit with multisegment=True, the workers' segments added.
-        final = writer._merge_segments(None, None, None) + segments
-        if writer._added:
-            final.append(writer._finalize_segment())
-        else:
-            writer._close_segment()
-        writer._commit_toc(final)
-        writer._finish()
-        return written
-
-    def _threads(self, shas: Sequence[str]) -> dict[str, str]:
-        threads: dict[str, str] = {}
-        for start in range(0, len(shas), 500):
-            chunk = shas[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in self.library.db.execute(
-                f"SELECT sha256, thread_id FROM messages WHERE sha256 IN ({marks})",  # noqa: S608 - only ? marks
-                chunk,
-            ):
-                if row[1]:
-                    threads[row[0]] = str(row[1]).strip("<>")
-        return threads
-
     def _document(
         self, sha256: str, places: str, thread: str | None, report: UpdateReport
     ) -> dict[str, object] | None:
@@ -509,8 +304,7 @@ class MailIndex:
         from app.mime.facts import read_facts
 
         facts = read_facts(raw)
-        copies = [_place(place) for place in places.split("\x1e")]
-        doc = document(sha256, len(raw), facts, copies, thread)
+        doc = document(sha256, len(raw), facts, copies(places), thread)
         if facts.is_signed and not facts.is_encrypted:
             doc["sig"] = self._signature_status(raw)
         return doc
@@ -542,35 +336,17 @@ class MailIndex:
         except CorruptIndex as err:
             if not repair:
                 raise
-            self._set_aside(str(err))
+            self.set_aside(str(err))
             index = self._open(create=True)
-        desired = self._desired()
+        wanted = desired(self.library)
         with index.searcher() as searcher:
             in_index = {term.decode() for term in searcher.lexicon("sha256")}
             documents = searcher.doc_count()
-        with self._state_db() as state:
-            recorded = dict(state.execute("SELECT sha256, state FROM docs").fetchall())
-        missing = tuple(sorted(set(desired) - in_index))
-        extra = tuple(sorted(in_index - set(desired)))
-        stale = tuple(
-            sorted(
-                sha
-                for sha, (st, _) in desired.items()
-                if sha in in_index and recorded.get(sha) != st
-            )
-        )
-        report = CheckReport(documents, len(desired), missing, extra, stale)
+        missing, extra, stale = drift(wanted, self._state.recorded(), in_index)
+        report = CheckReport(documents, len(wanted), missing, extra, stale)
         if repair and not report.clean:
-            with self._state_db() as state:
-                state.execute("BEGIN IMMEDIATE")
-                forget = [*missing, *extra, *stale]
-                state.executemany("DELETE FROM docs WHERE sha256=?", [(s,) for s in forget])
-                # Documents the state does not know are removed by the next update.
-                state.executemany(
-                    "INSERT OR REPLACE INTO docs(sha256, state) VALUES (?, '')",
-                    [(s,) for s in extra],
-                )
-                state.execute("COMMIT")
+            # Documents the state does not know are removed by the next update.
+            self._state.forget([*missing, *extra, *stale], unknown=extra)
             self.update(progress)
         return report
 
@@ -675,26 +451,26 @@ class MailIndex:
         encrypted message is searched there instead of in its on-disk entry.
         """
         parsed = mq.parse(text)
-        terms = _query_words(parsed)
+        words = query_words(parsed)
         private = self.private
         try:
-            mask = None
-            if private is not None and private.bodies:
-                mask = wq.Or([wq.Term("sha256", sha) for sha in private.bodies])
+            mask = private.mask() if private is not None and private.bodies else None
             hits, total = self._with_searcher(
-                lambda searcher: _collect(searcher, parsed, limit, sort, mask, cancel)
+                lambda searcher: decrypted.collect(searcher, parsed, limit, sort, mask, cancel)
             )
             if private is not None and private.bodies:
                 with private.index.searcher() as searcher:
-                    more, extra = _collect(searcher, parsed, limit, sort, None, cancel)
-                hits = _merge(hits, more, sort, limit)
+                    more, extra = decrypted.collect(searcher, parsed, limit, sort, None, cancel)
+                hits = decrypted.merge(hits, more, sort, limit)
                 total += extra
         except (MailproofError, mq.QuerySyntaxError):
             raise
         except Exception as err:
             raise CorruptIndex(f"the search index cannot be read: {err}") from err
         if snippets:
-            hits = [self._with_snippet(hit, terms) for hit in hits]
+            private = self.private  # as it is now: a lock meanwhile drops the decrypted text
+            bodies = private.bodies if private is not None else {}
+            hits = [with_snippet(hit, words, bodies, self.blobs) for hit in hits]
         return hits, total
 
     def build_private(
@@ -705,45 +481,10 @@ class MailIndex:
     ) -> int:
         """Decrypt every stored encrypted message in memory and index it in a RAM index; the
         on-disk index never sees the decrypted text. Returns how many were decrypted."""
-        from app.crypto.secure import read_secure
-        from app.mime.facts import read_facts
-
-        rows = self.library.db.execute(
-            "SELECT sha256, thread_id FROM messages WHERE is_encrypted=1"
-        ).fetchall()
-        desired = self._desired()
-        private = PrivateIndex()
-        material = load_keys()
-        total = len(rows)
-        progress(0, total)
-        with private.index.writer() as writer:
-            for done, (sha256, thread) in enumerate(rows, start=1):
-                if cancel is not None:
-                    cancel.check()
-                if sha256 not in desired:
-                    continue
-                try:
-                    raw = self.blobs.get(sha256)
-                except (OSError, StoreError):
-                    continue
-                reading = read_secure(raw, keys=lambda: material)
-                if reading.encryption.status != "decrypted":
-                    continue
-                facts = read_facts(reading.content)
-                facts = replace(
-                    facts,
-                    is_encrypted=True,
-                    is_signed=facts.is_signed or reading.signature.status != "none",
-                )
-                copies = [_place(place) for place in desired[sha256][1].split("\x1e")]
-                doc = document(
-                    sha256, len(raw), facts, copies, str(thread or "").strip("<>") or None
-                )
-                writer.add_document(**doc)
-                private.bodies[sha256] = facts.body
-                progress(done, total)
-        self.private = private
-        return len(private.bodies)
+        self.private = decrypted.build(
+            self.library, self.blobs, desired(self.library), load_keys, progress, cancel
+        )
+        return len(self.private.bodies)
 
     def drop_private(self) -> None:
         """Forget the decrypted index (the window's lock does this)."""
@@ -758,131 +499,9 @@ class MailIndex:
         except Exception as err:
             raise CorruptIndex(f"the search index cannot be read: {err}") from err
 
-    def _with_snippet(self, hit: Hit, terms: set[str]) -> Hit:
-        private = self.private
-        if private is not None and hit.sha256 in private.bodies:
-            body = private.bodies[hit.sha256]
-        elif hit.preview:
-            try:
-                body = zlib.decompress(hit.preview).decode("utf-8", "replace")
-            except zlib.error:
-                return hit
-        else:
-            from app.mime.facts import read_facts
-
-            try:
-                body = read_facts(self.blobs.get(hit.sha256)).body
-            except (OSError, StoreError):
-                return hit
-        snippet, spans = make_snippet(body, terms)
-        return replace(hit, snippet=snippet, highlights=spans, preview=b"")
-
 
 def _batch_from_env() -> int | None:
     """``MAILPROOF_INDEX_BATCH``: documents per commit (smaller: less work lost to a crash,
     slower indexing; the kill -9 test uses it to stop a rebuild between two commits)."""
     text = os.environ.get("MAILPROOF_INDEX_BATCH", "")
     return int(text) if text.isdigit() and int(text) > 0 else None
-
-
-def _place(text: str) -> tuple[str, str, str]:
-    account, folder, flags = (text.split("\x1f") + ["", "", ""])[:3]
-    return account, folder, flags
-
-
-class PrivateIndex:
-    """Decrypted messages, indexed in memory only (Whoosh RamStorage), with their text."""
-
-    def __init__(self) -> None:
-        from whoosh.filedb.filestore import RamStorage
-
-        self.index = RamStorage().create_index(SCHEMA)
-        self.bodies: dict[str, str] = {}
-
-
-def _collect(
-    searcher: Any,
-    parsed: wq.Query,
-    limit: int | None,
-    sort: str,
-    mask: wq.Query | None,
-    cancel: CancelToken | None,
-) -> tuple[list[Hit], int]:
-    if sort == "date":
-        # Sets of document numbers and the date column (indexer.engine): what Whoosh would
-        # do one matcher call per document.
-        docnums, total = engine.search(searcher, parsed, exclude=mask, newest=limit)
-        scored = [(docnum, 0.0) for docnum in docnums]
-    else:
-        scored, total = engine.ranked(searcher, parsed, exclude=mask, limit=limit)
-    hits = []
-    for docnum, score in scored:
-        if cancel is not None:
-            cancel.check()
-        stored = searcher.stored_fields(docnum)
-        shown = json.loads(stored["shown"])
-        hits.append(
-            Hit(
-                sha256=stored["sha256"],
-                message_id=shown.get("message_id"),
-                subject=shown.get("subject") or "",
-                from_=shown.get("from") or "",
-                date=shown.get("date"),
-                folders=tuple(shown.get("folders") or ()),
-                places=tuple((a, f) for a, f in shown.get("places") or ()),
-                score=score,
-                preview=stored.get("preview") or b"",
-            )
-        )
-    return hits, total
-
-
-def _merge(first: list[Hit], second: list[Hit], sort: str, limit: int | None) -> list[Hit]:
-    if sort == "date":
-        merged = sorted([*first, *second], key=lambda h: h.date or "", reverse=True)
-    else:
-        merged = sorted([*first, *second], key=lambda h: h.score, reverse=True)
-    return merged[:limit] if limit else merged
-
-
-def _query_words(parsed: wq.Query) -> set[str]:
-    words = set()
-    for fieldname, text in parsed.iter_all_terms():
-        if fieldname in ("body", "subject"):
-            words.add(text if isinstance(text, str) else text.decode("utf-8", "replace"))
-    return words
-
-
-def make_snippet(body: str, words: set[str]) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """A line of ``body`` around the first matching word, with the spans of every match in it.
-
-    Words are found as the index's analyser finds them (its tokeniser pattern, lower case, the
-    Porter stem), without building a token object per word; reading stops past the line."""
-    flat = " ".join(body.split())
-    if not flat:
-        return "", ()
-    matches: list[tuple[int, int]] = []
-    if words:
-        stop = len(flat)
-        for found in TOKEN_PATTERN.finditer(flat):
-            begin = found.start()
-            if begin > stop:
-                break
-            if stem_word(found.group().lower()) in words:
-                if not matches:
-                    stop = begin + SNIPPET_CHARS
-                matches.append((begin, found.end()))
-    if not matches:
-        end = min(len(flat), SNIPPET_CHARS)
-        return flat[:end] + ("…" if end < len(flat) else ""), ()
-    first = matches[0][0]
-    start = max(0, first - SNIPPET_CHARS // 3)
-    if start:
-        space = flat.find(" ", start)
-        start = space + 1 if 0 <= space < first else start
-    end = min(len(flat), start + SNIPPET_CHARS)
-    prefix = "…" if start else ""
-    text = prefix + flat[start:end] + ("…" if end < len(flat) else "")
-    shift = len(prefix) - start
-    spans = tuple((s + shift, e + shift) for s, e in matches if s >= start and e <= end)
-    return text, spans

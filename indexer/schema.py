@@ -14,18 +14,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from whoosh.analysis import RegexTokenizer, StemmingAnalyzer
-from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.formats import Positions
 from whoosh.lang.porter import stem as porter_stem
 
-from indexer.postings import (
-    MailLeafMatcher,
-    MailPerDocWriter,
-    MailPostingsWriter,
-    from_le_bytes,
-    to_le_bytes,
-)
+from indexer.whoosh_private import MailCodecBase, from_le_bytes, to_le_bytes
 
 if TYPE_CHECKING:
     from app.mime.facts import Facts
@@ -104,44 +97,19 @@ class StemmedPositions(Positions):  # type: ignore[misc]
         return self.encode(sorted(merged))
 
 
-class MailCodec(W3Codec):  # type: ignore[misc]
-    """Whoosh's codec without per-block length statistics.
+class MailCodec(MailCodecBase):
+    """Whoosh's codec as Mailproof writes it: posting blocks as arrays and joined bytes, no
+    per-block length statistics (see indexer.whoosh_private).
 
-    Writing them looks up each posting's document length again, a column read per posting
-    (measured: a fifth of the indexing time). They only let BM25 skip blocks that cannot
-    reach the top hits; without them the bound is looser, never wrong, and newest-first
-    searches (indexer.engine) never use them.
+    Defined here, not beside its base: an index's table of contents names this class
+    (pickled), so ``indexer.schema.MailCodec`` is part of the on-disk layout.
     """
-
-    length_stats = False
 
     def __init__(self, blocklimit: int = 128, compression: int = 0, inlinelimit: int = 1) -> None:
         # Posting blocks are not zlib-compressed: inflating them was the largest cost left in
         # reading a common word (at 100k messages, 14 of a phrase's 54 ms); the index is ~1.5x
         # larger (20k messages: 179 MB instead of 121 MB; notmuch's: 386 MB).
         super().__init__(blocklimit, compression, inlinelimit)
-
-    # Posting blocks as arrays and joined bytes (indexer.postings), not tuples of objects.
-
-    def per_document_writer(self, storage: Any, segment: Any) -> Any:
-        return MailPerDocWriter(self, storage, segment)
-
-    def postings_writer(self, dbfile: Any, byteids: bool = False) -> Any:
-        return MailPostingsWriter(
-            dbfile,
-            blocklimit=self._blocklimit,
-            byteids=byteids,
-            compression=self._compression,
-            inlinelimit=self._inlinelimit,
-        )
-
-    def postings_reader(
-        self, dbfile: Any, terminfo: Any, format_: Any, term: Any = None, scorer: Any = None
-    ) -> Any:
-        if terminfo.is_inlined():
-            return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
-        offset, length = terminfo.extent()
-        return MailLeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
 
 
 def _column_only(field: Any) -> Any:

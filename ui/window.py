@@ -50,7 +50,7 @@ from app.mime.render import RenderedMessage, attachment_bytes, render
 from app.sources import open_source
 from app.store.library import IngestReport, Library, local_account
 from app.tasks import CancelToken, Progress
-from indexer.index import CorruptIndex, Hit, MailIndex
+from indexer.index import Hit, MailIndex
 from ui.accounts import AccountsDialog
 from ui.audit_dialog import AuditDialog
 from ui.delivery import DeliveryView
@@ -392,12 +392,10 @@ class MainWindow(QMainWindow):
 
         def job(_progress: Progress, cancel: CancelToken) -> tuple[list[Hit], int, float]:
             started = time.monotonic()
-            try:
-                hits, total = index.find(text, limit=SEARCH_LIMIT, sort=sort, cancel=cancel)
-            except CorruptIndex as err:
-                index._set_aside(str(err))
-                index.update(cancel=cancel)
-                hits, total = index.find(text, limit=SEARCH_LIMIT, sort=sort, cancel=cancel)
+            hits, total = index.repairing(
+                lambda: index.find(text, limit=SEARCH_LIMIT, sort=sort, cancel=cancel),
+                cancel=cancel,
+            )
             return hits, total, (time.monotonic() - started) * 1000
 
         worker = Worker(job, "Searching")

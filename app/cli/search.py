@@ -73,18 +73,6 @@ def _tell(index: MailIndex) -> None:
     index.notices.clear()
 
 
-def _search_with_repair(index: MailIndex, run: Any) -> Any:
-    """Run a search; a damaged index is set aside, rebuilt from the store and searched again."""
-    from indexer.index import CorruptIndex
-
-    try:
-        return run()
-    except CorruptIndex as err:
-        index._set_aside(str(err))
-        index.update(progress=stderr_progress("rebuilding the search index"), processes=processes())
-        return run()
-
-
 @command(
     "search",
     "search every stored message (all accounts, folders and imports)",
@@ -100,8 +88,10 @@ def search(args: argparse.Namespace) -> Reply:
         from app.crypto.secure import load_key_material
 
         index.build_private(load_key_material, progress=stderr_progress("decrypting in memory"))
-    hits = _search_with_repair(
-        index, lambda: index.search(text, limit=args.limit or None, sort=args.sort)
+    hits = index.repairing(
+        lambda: index.search(text, limit=args.limit or None, sort=args.sort),
+        progress=stderr_progress("rebuilding the search index"),
+        processes=processes(),
     )
     _tell(index)
     records = []
@@ -118,7 +108,11 @@ def search(args: argparse.Namespace) -> Reply:
 def count(args: argparse.Namespace) -> Reply:
     text = " ".join(args.query)
     index = _open_index()
-    number = _search_with_repair(index, lambda: index.count(text))
+    number = index.repairing(
+        lambda: index.count(text),
+        progress=stderr_progress("rebuilding the search index"),
+        processes=processes(),
+    )
     _tell(index)
     return Reply(document={"query": text, "count": number}, text=str(number))
 
