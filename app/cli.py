@@ -356,7 +356,7 @@ def _synced_folder(spec: str) -> tuple[Library, int] | None:
         return None
     account, folder = spec.split("/", 1)
     library = _library()
-    if not library.db.execute("SELECT 1 FROM accounts WHERE name=?", (account,)).fetchone():
+    if not library.accounts.exists(account):
         return None
     folder_id = library.find_folder(account, folder)
     if folder_id is None:
@@ -537,7 +537,7 @@ def cmd_account(args: argparse.Namespace, out: TextIO) -> int:
     action = args.account_command
     if action == "add":
         security = args.security
-        existing = {a.name: a for a in load_accounts(library.db)}.get(args.name)
+        existing = {a.name: a for a in load_accounts(library)}.get(args.name)
         account = Account(
             name=args.name,
             host=args.host,
@@ -552,7 +552,7 @@ def cmd_account(args: argparse.Namespace, out: TextIO) -> int:
         password = _read_password(args)
         info = None if args.no_test else check_login(account, password)
         secrets.set_password(account.name, password)
-        save_account(library.db, account)
+        save_account(library, account)
         if account.warning:
             _warn(account.warning)
         result: dict[str, Any] = {"account": account.to_json(), "tested": info is not None}
@@ -564,7 +564,7 @@ def cmd_account(args: argparse.Namespace, out: TextIO) -> int:
             out.write(f"account {account.name} saved" + (" (login tested)" if info else "") + "\n")
         return EXIT_OK
     if action == "list":
-        for account in load_accounts(library.db):
+        for account in load_accounts(library):
             if args.json:
                 out.write(json.dumps(account.to_json()) + "\n")
             else:
@@ -574,11 +574,11 @@ def cmd_account(args: argparse.Namespace, out: TextIO) -> int:
                     f"({account.security}){flag}\n"
                 )
         return EXIT_OK
-    account = load_account(library.db, args.name)
+    account = load_account(library, args.name)
     if action == "folders":
         return _account_folders(library, account, args, out)
     if action == "remove":
-        delete_account(library.db, account.name)
+        delete_account(library, account.name)
         secrets.delete_password(account.name)
         if args.json:
             out.write(json.dumps({"account": account.name, "removed": True}) + "\n")
@@ -618,10 +618,10 @@ def _account_folders(
                 f"(it has: {', '.join(names)})"
             )
         account = replace(account, folders=tuple(dict.fromkeys(args.only)))
-        save_account(library.db, account)
+        save_account(library, account)
     elif args.all:
         account = replace(account, folders=None)
-        save_account(library.db, account)
+        save_account(library, account)
     chosen = set(account.folders) if account.folders is not None else set(names)
     for folder in remote:
         record = {
@@ -648,7 +648,7 @@ def cmd_trace(args: argparse.Namespace, out: TextIO) -> int:
     library = _library()
     stored = None if args.file else library.resolve(args.message_id)
     raw = single_message(args.file) if stored is None else library.raw(stored)
-    own = [a.user.rsplit("@", 1)[1] for a in load_accounts(library.db) if "@" in a.user]
+    own = [a.user.rsplit("@", 1)[1] for a in load_accounts(library) if "@" in a.user]
     verdict = trace(
         raw,
         resolver=None if args.offline else live_resolver(args.dns_server),
@@ -720,7 +720,7 @@ def cmd_investigate(args: argparse.Namespace, out: TextIO) -> int:
     if args.account:
         from app.investigate.sieve import read_scripts
 
-        account = load_account(library.db, args.account)
+        account = load_account(library, args.account)
         try:
             scripts = read_scripts(account, secrets.get_password(account.name), args.sieve_port)
         except MailproofError as err:
@@ -1074,7 +1074,7 @@ def _ask_master_password() -> str:
 
 def cmd_sync(args: argparse.Namespace, out: TextIO) -> int:
     library = _library()
-    accounts = [load_account(library.db, args.name)] if args.name else load_accounts(library.db)
+    accounts = [load_account(library, args.name)] if args.name else load_accounts(library)
     if not accounts:
         raise BadInput("no account configured: add one with `mailproof account add`")
     failed = False
@@ -1127,7 +1127,7 @@ def cmd_flag(args: argparse.Namespace, out: TextIO) -> int:
     remove = [f for f, on in (("\\Seen", args.unseen), ("\\Flagged", args.unflagged)) if on]
     if not add and not remove:
         raise BadInput("say what to change: --seen, --unseen, --flagged or --unflagged")
-    account = load_account(library.db, args.where.split("/", 1)[0])
+    account = load_account(library, args.where.split("/", 1)[0])
     flags = change_flags(
         library,
         account,

@@ -16,6 +16,7 @@ from app.mime.summary import MessageSummary, summarize
 from app.sources import MailSource, RawMessage, maildir
 from app.sources.base import FolderRef
 from app.store import db
+from app.store.accounts import Accounts
 from app.store.blobs import BlobStore
 from app.tasks import CancelToken, Progress, no_progress
 
@@ -73,13 +74,15 @@ def local_account(root: Path) -> str:
 
 
 class Library:
-    """The store under one data home. Each thread gets its own SQLite connection."""
+    """The store under one data home. Each thread gets its own SQLite connection; only the
+    store runs SQL: everyone else calls these methods and those of ``accounts``."""
 
     def __init__(self, home: Path) -> None:
         self.home = home
         self.blobs = BlobStore(home / "blobs")
         self._db_path = home / "mailproof.sqlite"
         self._local = threading.local()
+        self.accounts = Accounts(lambda: self.db)
         _ = self.db  # create and migrate now, so errors surface at open time
 
     @property
