@@ -1117,11 +1117,8 @@ def cmd_flag(args: argparse.Namespace, out: TextIO) -> int:
     if synced is None:
         raise BadInput(f"{args.where} is not a synced ACCOUNT/FOLDER")
     library, folder_id = synced
-    row = library.db.execute(
-        "SELECT id FROM copies WHERE folder_id=? AND uid=? ORDER BY uidvalidity DESC LIMIT 1",
-        (folder_id, args.uid),
-    ).fetchone()
-    if row is None:
+    copy_id = library.sync_state.copy_at_uid(folder_id, args.uid)
+    if copy_id is None:
         raise BadInput(f"no message with UID {args.uid} in {args.where}")
     add = [f for f, on in (("\\Seen", args.seen), ("\\Flagged", args.flagged)) if on]
     remove = [f for f, on in (("\\Seen", args.unseen), ("\\Flagged", args.unflagged)) if on]
@@ -1132,7 +1129,7 @@ def cmd_flag(args: argparse.Namespace, out: TextIO) -> int:
         library,
         account,
         secrets.get_password(account.name),
-        int(row["id"]),
+        copy_id,
         add=add,
         remove=remove,
     )
