@@ -365,31 +365,31 @@ def _synced_folder(spec: str) -> tuple[Library, int] | None:
 
 
 def _list_synced(library: Library, folder_id: int, as_json: bool, out: TextIO) -> int:
-    for row in library.folder_copies(folder_id):
-        record = {
-            "id": row["sha256"][:12],
-            "date": row["date_utc"],
-            "from": row["from_display"],
-            "to": row["to_display"],
-            "subject": row["subject"],
-            "size": row["size"],
-            "sha256": row["sha256"],
-            "has_attachments": bool(row["has_attachments"]),
-            "message_id": row["message_id"],
-            "folder": row["folder"],
-            "uid": row["uid"],
-            "uidvalidity": row["uidvalidity"],
-            "internaldate": row["internaldate"],
-            "flags": row["flags"].split(),
-            "fetched_at": row["fetched_at"],
-            "expunged_at": row["expunged_at"],
+    for copy in library.folder_copies(folder_id):
+        record: dict[str, Any] = {
+            "id": copy.sha256[:12],
+            "date": copy.date_utc,
+            "from": copy.from_display,
+            "to": copy.to_display,
+            "subject": copy.subject,
+            "size": copy.size,
+            "sha256": copy.sha256,
+            "has_attachments": copy.has_attachments,
+            "message_id": copy.message_id,
+            "folder": copy.folder,
+            "uid": copy.uid,
+            "uidvalidity": copy.uidvalidity,
+            "internaldate": copy.internaldate,
+            "flags": copy.flags.split(),
+            "fetched_at": copy.fetched_at,
+            "expunged_at": copy.expunged_at,
         }
         if as_json:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
-            gone = "  [gone from server]" if row["expunged_at"] else ""
+            gone = "  [gone from server]" if copy.expunged_at else ""
             out.write(
-                f"{record['id']}  {record['date'] or '(no date)':20}  uid {row['uid']:<7} "
+                f"{record['id']}  {record['date'] or '(no date)':20}  uid {copy.uid:<7} "
                 f"{_shorten(record['from'] or '', 30):30}  {_shorten(record['subject'] or '', 60)}"
                 f"{gone}\n"
             )

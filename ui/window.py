@@ -429,17 +429,17 @@ class MainWindow(QMainWindow):
     def show_copies(self, sha256: str) -> QMessageBox:
         """Every stored copy of the message: account, folder, UID, flags, where it came from."""
         lines = []
-        for copy in self.library.copies_of(sha256):
-            place = f"{account_label(copy['account'])} / {copy['folder']}"
+        for copy in self.library.lookup.copies_of(sha256):
+            place = f"{account_label(copy.account)} / {copy.folder}"
             details = []
-            if copy["uid"] is not None:
-                details.append(f"UID {copy['uid']}")
-            if copy["source_path"]:
-                details.append(str(copy["source_path"]))
-            if copy["flags"]:
-                details.append(f"flags {copy['flags']}")
-            if copy["expunged_at"]:
-                details.append(f"gone since {copy['expunged_at']}")
+            if copy.uid is not None:
+                details.append(f"UID {copy.uid}")
+            if copy.source_path:
+                details.append(str(copy.source_path))
+            if copy.flags:
+                details.append(f"flags {copy.flags}")
+            if copy.expunged_at:
+                details.append(f"gone since {copy.expunged_at}")
             lines.append(f"• {place}" + (f" — {', '.join(details)}" if details else ""))
         box = QMessageBox(self)
         box.setWindowTitle("All copies of this message")

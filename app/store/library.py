@@ -19,7 +19,8 @@ from app.sources.base import FolderRef
 from app.store import db
 from app.store.accounts import Accounts
 from app.store.blobs import BlobStore
-from app.store.records import FolderState
+from app.store.lookup import Lookup
+from app.store.records import FolderInfo, FolderState, MessageRow, SyncedCopy
 from app.store.sync_state import SyncState
 from app.store.transaction import Transaction
 from app.tasks import CancelToken, Progress, no_progress
@@ -49,38 +50,14 @@ class IngestReport:
     folder_ids: list[int] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class FolderInfo:
-    id: int
-    account: str
-    name: str
-    special_use: str | None
-    total: int
-    unread: int
-
-
-@dataclass(frozen=True)
-class MessageRow:
-    copy_id: int
-    sha256: str
-    date_ts: int | None
-    from_display: str
-    subject: str
-    size: int
-    flags: str
-    has_attachments: bool
-    thread_id: str | None
-    depth: int
-
-
 def local_account(root: Path) -> str:
     return f"local:{root}"
 
 
 class Library:
     """The store under one data home. Each thread gets its own SQLite connection; only the
-    store runs SQL: everyone else calls these methods and those of ``accounts`` and
-    ``sync_state``."""
+    store runs SQL: everyone else calls these methods and those of ``accounts``,
+    ``sync_state`` and ``lookup``."""
 
     def __init__(self, home: Path) -> None:
         self.home = home
@@ -89,6 +66,7 @@ class Library:
         self._local = threading.local()
         self.accounts = Accounts(lambda: self.db)
         self.sync_state = SyncState(lambda: self.db, now_iso)
+        self.lookup = Lookup(lambda: self.db)
         _ = self.db  # create and migrate now, so errors surface at open time
 
     @property
@@ -426,25 +404,38 @@ class Library:
         ).fetchone()
         return (str(row["account"]), str(row["name"])) if row else None
 
-    def folder_copies(self, folder_id: int) -> list[sqlite3.Row]:
+    def folder_copies(self, folder_id: int) -> list[SyncedCopy]:
         """Every copy ever seen in a folder (expunged ones too), oldest UID first."""
-        return self.db.execute(
+        rows = self.db.execute(
             "SELECT c.*, m.date_utc, m.from_display, m.to_display, m.subject, m.size, "
             "m.has_attachments, m.message_id, f.name AS folder FROM copies c "
             "JOIN messages m ON m.sha256=c.sha256 JOIN folders f ON f.id=c.folder_id "
             "WHERE c.folder_id=? ORDER BY c.uidvalidity, c.uid, c.id",
             (folder_id,),
-        ).fetchall()
+        )
+        return [
+            SyncedCopy(
+                sha256=r["sha256"],
+                folder=r["folder"],
+                uid=r["uid"],
+                uidvalidity=r["uidvalidity"],
+                internaldate=r["internaldate"],
+                flags=r["flags"],
+                fetched_at=r["fetched_at"],
+                expunged_at=r["expunged_at"],
+                date_utc=r["date_utc"],
+                from_display=r["from_display"],
+                to_display=r["to_display"],
+                subject=r["subject"],
+                size=r["size"],
+                has_attachments=bool(r["has_attachments"]),
+                message_id=r["message_id"],
+            )
+            for r in rows
+        ]
 
     def raw(self, sha256: str) -> bytes:
         return self.blobs.get(sha256)
-
-    def copies_of(self, sha256: str) -> list[sqlite3.Row]:
-        return self.db.execute(
-            "SELECT c.*, f.account, f.name AS folder FROM copies c JOIN folders f "
-            "ON f.id=c.folder_id WHERE c.sha256=? ORDER BY c.id",
-            (sha256,),
-        ).fetchall()
 
     def resolve(self, identifier: str) -> str:
         """A SHA-256 (or unique prefix) or a Message-ID → the stored message's SHA-256."""
