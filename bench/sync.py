@@ -236,7 +236,7 @@ def child_main(profile_to: str | None) -> None:
     marks["t_imported"] = time.time()
     library = Library(Path(config["home"]))
     account = Account(**config["account"])
-    save(library.db, account)  # as `mailproof account add` would
+    save(library, account)  # as `mailproof account add` would
     marks["t_library"] = time.time()
 
     calls: dict[str, list[float]] = {}
@@ -286,10 +286,10 @@ def child_main(profile_to: str | None) -> None:
     original_store_batch = library.store_batch
 
     def store_batch(raws: Any, write_rows: Callable[..., int]) -> int:
-        def rows(connection: Any, stamp: str) -> int:
+        def rows(transaction: Any) -> int:
             began = time.perf_counter()
             try:
-                return write_rows(connection, stamp)
+                return write_rows(transaction)
             finally:
                 add("  of store_batch: SQL rows (messages + copies)", time.perf_counter() - began)
 

@@ -1,4 +1,5 @@
-"""The layering rules of the product owner: the core and the indexer never import Qt."""
+"""The layering rules of the product owner: the core and the indexer never import Qt; only the
+store runs SQL."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Directories whose modules leave SQL to app/store and call its typed methods instead.
+SQL_FREE = ("app", "ui", "indexer")
 
 
 def test_core_and_cli_run_without_importing_qt() -> None:
@@ -36,3 +39,17 @@ def test_ui_modules_hold_no_protocol_or_parsing_imports() -> None:
         text = path.read_text()
         for needle in forbidden:
             assert needle not in text, f"{path.name} imports {needle}: that belongs in app/"
+
+
+def test_only_the_store_runs_sql() -> None:
+    store = ROOT / "app" / "store"
+    forbidden = (".execute(", ".executemany(", ".executescript(", "import sqlite3")
+    found = [
+        f"{path.relative_to(ROOT)}: {needle}"
+        for directory in SQL_FREE
+        for path in sorted(ROOT.joinpath(directory).rglob("*.py"))
+        if not path.is_relative_to(store)
+        for needle in forbidden
+        if needle in path.read_text()
+    ]
+    assert not found, f"SQL outside app/store (call a typed store method instead): {found}"

@@ -259,7 +259,7 @@ class AccountEditor(QDialog):
         return account, password
 
     def _existing_names(self) -> set[str]:
-        return {a.name for a in load_accounts(self.library.db)}
+        return {a.name for a in load_accounts(self.library)}
 
     # -- actions ----------------------------------------------------------------------------
     def test(self) -> None:
@@ -342,7 +342,7 @@ class AccountEditor(QDialog):
 
     def _store(self, account: Account) -> None:
         try:
-            save_account(self.library.db, account)
+            save_account(self.library, account)
         except Exception as err:  # noqa: BLE001 - shown to the user, traceback in the log
             log.error("saving account %s failed", account.name, exc_info=True)
             self._show_error(f"The settings could not be saved: {err}")
@@ -448,7 +448,7 @@ class AccountsDialog(QDialog):
         select = select or (self.selected().name if self.selected() else None)
         self.table.clear()
         try:
-            self.accounts = load_accounts(self.library.db)
+            self.accounts = load_accounts(self.library)
         except MailproofError as err:
             self.accounts = []
             self._status(f"The accounts cannot be read: {err}", ok=False)
@@ -552,7 +552,7 @@ class AccountsDialog(QDialog):
             if answer != QMessageBox.StandardButton.Yes:
                 return
         try:
-            delete_account(self.library.db, account.name)
+            delete_account(self.library, account.name)
         except MailproofError as err:
             self._status(str(err), ok=False)
             return
@@ -709,7 +709,7 @@ class FolderChooser(QDialog):
             return
         every = len(names) == self.folder_list.count()
         account = replace(self.account, folders=None if every else tuple(names))
-        save_account(self.library.db, account)
+        save_account(self.library, account)
         log.info("account %s: folders to sync changed", account.name)
         self.saved.emit(account)
         self.accept()

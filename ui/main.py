@@ -113,8 +113,7 @@ def _master_from_environment() -> str:
 
 def _default_source(library: Library) -> Path | None:
     """With no account configured the window opens the bundled demo archive."""
-    has_accounts = library.db.execute("SELECT COUNT(*) FROM accounts").fetchone()[0]
-    if has_accounts:
+    if library.accounts.count():
         return None
     demo = demo_archive()
     return demo if demo.is_dir() else None

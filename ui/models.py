@@ -9,7 +9,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QApplication, QStyle
 
-from app.store.library import Library, MessageRow
+from app.store.library import Library
+from app.store.records import MessageRow
 
 PAGE_SIZE = 200
 COLUMNS = ("subject", "from", "date", "size")

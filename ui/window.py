@@ -427,17 +427,17 @@ class MainWindow(QMainWindow):
     def show_copies(self, sha256: str) -> QMessageBox:
         """Every stored copy of the message: account, folder, UID, flags, where it came from."""
         lines = []
-        for copy in self.library.copies_of(sha256):
-            place = f"{account_label(copy['account'])} / {copy['folder']}"
+        for copy in self.library.lookup.copies_of(sha256):
+            place = f"{account_label(copy.account)} / {copy.folder}"
             details = []
-            if copy["uid"] is not None:
-                details.append(f"UID {copy['uid']}")
-            if copy["source_path"]:
-                details.append(str(copy["source_path"]))
-            if copy["flags"]:
-                details.append(f"flags {copy['flags']}")
-            if copy["expunged_at"]:
-                details.append(f"gone since {copy['expunged_at']}")
+            if copy.uid is not None:
+                details.append(f"UID {copy.uid}")
+            if copy.source_path:
+                details.append(str(copy.source_path))
+            if copy.flags:
+                details.append(f"flags {copy.flags}")
+            if copy.expunged_at:
+                details.append(f"gone since {copy.expunged_at}")
             lines.append(f"• {place}" + (f" — {', '.join(details)}" if details else ""))
         box = QMessageBox(self)
         box.setWindowTitle("All copies of this message")
@@ -597,7 +597,7 @@ class MainWindow(QMainWindow):
         self.sync_panel.setVisible(folders is None)  # not for the IDLE-triggered INBOX syncs
 
         def job(progress: Progress, cancel: CancelToken) -> list[SyncReport]:
-            accounts = [a for a in load_accounts(library.db) if names is None or a.name in names]
+            accounts = [a for a in load_accounts(library) if names is None or a.name in names]
             reports = []
             for account in accounts:
                 password = secrets.get_password(account.name)
@@ -651,7 +651,7 @@ class MainWindow(QMainWindow):
         library = self.library
 
         def job(_progress: Progress, _cancel: CancelToken) -> str:
-            account = load_account(library.db, account_name)
+            account = load_account(library, account_name)
             return change_flags(
                 library,
                 account,
@@ -677,7 +677,7 @@ class MainWindow(QMainWindow):
         a change triggers a sync of that folder."""
         self.stop_watchers()
         try:
-            accounts = load_accounts(self.library.db)
+            accounts = load_accounts(self.library)
         except MailproofError:
             return
         self._watch_pool.setMaxThreadCount(len(accounts) + 1)
@@ -716,7 +716,7 @@ class MainWindow(QMainWindow):
         if where is None or where[1].upper() == "INBOX":
             return
         try:
-            account = load_account(self.library.db, where[0])
+            account = load_account(self.library, where[0])
         except MailproofError:
             return  # the account was removed; its folders stay as evidence
         self._folder_watcher = self._watch(account, where[1])
@@ -778,7 +778,7 @@ class MainWindow(QMainWindow):
     def refresh_account_warnings(self) -> None:
         """The permanent banner naming every account that allows insecure connections."""
         try:
-            warnings = [a.warning for a in load_accounts(self.library.db) if a.warning]
+            warnings = [a.warning for a in load_accounts(self.library) if a.warning]
         except MailproofError as err:
             warnings = [f"the IMAP accounts cannot be read: {err}"]
         self.insecure_banner.show_text("\n".join(w[:1].upper() + w[1:] for w in warnings))

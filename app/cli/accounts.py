@@ -61,7 +61,7 @@ def account_add(args: argparse.Namespace) -> Reply:
     from app.imap.connection import check_login
 
     store = library()
-    existing = {a.name: a for a in load_accounts(store.db)}.get(args.name)
+    existing = {a.name: a for a in load_accounts(store)}.get(args.name)
     account = Account(
         name=args.name,
         host=args.host,
@@ -81,7 +81,7 @@ def account_add(args: argparse.Namespace) -> Reply:
     assert password is not None  # required
     info = None if args.no_test else check_login(account, password)
     secrets.set_password(account.name, password)
-    save_account(store.db, account)
+    save_account(store, account)
     document: dict[str, Any] = {"account": account.to_json(), "tested": info is not None}
     if info is not None:
         document["connection"] = info.to_json()
@@ -95,7 +95,7 @@ def account_add(args: argparse.Namespace) -> Reply:
 @command("account list", "list the accounts", json_flag)
 def account_list(_args: argparse.Namespace) -> Reply:
     records = []
-    for account in load_accounts(library().db):
+    for account in load_accounts(library()):
         flag = "  INSECURE" if account.allow_insecure else ""
         text = f"{account.name}  {account.user}@{account.host}:{account.port} ({account.security})"
         records.append(Record(account.to_json(), text + flag))
@@ -105,8 +105,8 @@ def account_list(_args: argparse.Namespace) -> Reply:
 @command("account remove", "remove an account", _name_and_json)
 def account_remove(args: argparse.Namespace) -> Reply:
     store = library()
-    account = load_account(store.db, args.name)
-    delete_account(store.db, account.name)
+    account = load_account(store, args.name)
+    delete_account(store, account.name)
     secrets.delete_password(account.name)
     return Reply(
         document={"account": account.name, "removed": True},
@@ -118,7 +118,7 @@ def account_remove(args: argparse.Namespace) -> Reply:
 def account_test(args: argparse.Namespace) -> Reply:
     from app.imap.connection import check_login
 
-    account = load_account(library().db, args.name)
+    account = load_account(library(), args.name)
     warnings = [account.warning] if account.warning else []
     try:
         info = check_login(account, secrets.get_password(account.name))
@@ -153,7 +153,7 @@ def account_folders(args: argparse.Namespace) -> Reply:
     from app.imap.connection import server_folders
 
     store = library()
-    account = load_account(store.db, args.name)
+    account = load_account(store, args.name)
     warnings = [account.warning] if account.warning else []
     remote = server_folders(account, secrets.get_password(account.name))
     names = [folder.name for folder in remote]
@@ -165,10 +165,10 @@ def account_folders(args: argparse.Namespace) -> Reply:
                 f"(it has: {', '.join(names)})"
             )
         account = replace(account, folders=tuple(dict.fromkeys(args.only)))
-        save_account(store.db, account)
+        save_account(store, account)
     elif args.all:
         account = replace(account, folders=None)
-        save_account(store.db, account)
+        save_account(store, account)
     chosen = set(account.folders) if account.folders is not None else set(names)
     records = []
     for folder in remote:
@@ -202,7 +202,7 @@ def sync(args: argparse.Namespace) -> Reply:
     from app.tasks import stderr_progress
 
     store = library()
-    accounts = [load_account(store.db, args.name)] if args.name else load_accounts(store.db)
+    accounts = [load_account(store, args.name)] if args.name else load_accounts(store)
     if not accounts:
         raise BadInput("no account configured: add one with `mailproof account add`")
     reply = Reply()
@@ -264,22 +264,19 @@ def flag(args: argparse.Namespace) -> Reply:
     if synced is None:
         raise BadInput(f"{args.where} is not a synced ACCOUNT/FOLDER")
     store, folder_id = synced
-    row = store.db.execute(
-        "SELECT id FROM copies WHERE folder_id=? AND uid=? ORDER BY uidvalidity DESC LIMIT 1",
-        (folder_id, args.uid),
-    ).fetchone()
-    if row is None:
+    copy_id = store.sync_state.copy_at_uid(folder_id, args.uid)
+    if copy_id is None:
         raise BadInput(f"no message with UID {args.uid} in {args.where}")
     add = [f for f, on in (("\\Seen", args.seen), ("\\Flagged", args.flagged)) if on]
     remove = [f for f, on in (("\\Seen", args.unseen), ("\\Flagged", args.unflagged)) if on]
     if not add and not remove:
         raise BadInput("say what to change: --seen, --unseen, --flagged or --unflagged")
-    account = load_account(store.db, args.where.split("/", 1)[0])
+    account = load_account(store, args.where.split("/", 1)[0])
     flags = change_flags(
         store,
         account,
         secrets.get_password(account.name),
-        int(row["id"]),
+        copy_id,
         add=add,
         remove=remove,
     )

@@ -118,7 +118,7 @@ def investigate(args: argparse.Namespace) -> Reply:
         from app.imap.account import load as load_account
         from app.investigate.sieve import read_scripts
 
-        account = load_account(store.db, args.account)
+        account = load_account(store, args.account)
         try:
             scripts = read_scripts(account, secrets.get_password(account.name), args.sieve_port)
         except MailproofError as err:

@@ -33,7 +33,7 @@ def synced_folder(spec: str) -> tuple[Library, int] | None:
         return None
     account, folder = spec.split("/", 1)
     store = library()
-    if not store.db.execute("SELECT 1 FROM accounts WHERE name=?", (account,)).fetchone():
+    if not store.accounts.exists(account):
         return None
     folder_id = store.find_folder(account, folder)
     if folder_id is None:
@@ -108,29 +108,29 @@ def _list_record(message: RawMessage, summary: MessageSummary) -> dict[str, Any]
 
 
 def _synced_records(store: Library, folder_id: int) -> Iterator[Record]:
-    for row in store.folder_copies(folder_id):
-        record = {
-            "id": row["sha256"][:12],
-            "date": row["date_utc"],
-            "from": row["from_display"],
-            "to": row["to_display"],
-            "subject": row["subject"],
-            "size": row["size"],
-            "sha256": row["sha256"],
-            "has_attachments": bool(row["has_attachments"]),
-            "message_id": row["message_id"],
-            "folder": row["folder"],
-            "uid": row["uid"],
-            "uidvalidity": row["uidvalidity"],
-            "internaldate": row["internaldate"],
-            "flags": row["flags"].split(),
-            "fetched_at": row["fetched_at"],
-            "expunged_at": row["expunged_at"],
+    for copy in store.folder_copies(folder_id):
+        record: dict[str, Any] = {
+            "id": copy.sha256[:12],
+            "date": copy.date_utc,
+            "from": copy.from_display,
+            "to": copy.to_display,
+            "subject": copy.subject,
+            "size": copy.size,
+            "sha256": copy.sha256,
+            "has_attachments": copy.has_attachments,
+            "message_id": copy.message_id,
+            "folder": copy.folder,
+            "uid": copy.uid,
+            "uidvalidity": copy.uidvalidity,
+            "internaldate": copy.internaldate,
+            "flags": copy.flags.split(),
+            "fetched_at": copy.fetched_at,
+            "expunged_at": copy.expunged_at,
         }
-        gone = "  [gone from server]" if row["expunged_at"] else ""
+        gone = "  [gone from server]" if copy.expunged_at else ""
         yield Record(
             record,
-            f"{record['id']}  {record['date'] or '(no date)':20}  uid {row['uid']:<7} "
+            f"{record['id']}  {record['date'] or '(no date)':20}  uid {copy.uid:<7} "
             f"{shorten(record['from'] or '', 30):30}  {shorten(record['subject'] or '', 60)}"
             f"{gone}",
         )

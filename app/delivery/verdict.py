@@ -22,11 +22,12 @@ from app.delivery.dkim import (
     verify_dkim,
 )
 from app.delivery.dns import DnsAnswer, Recorder, Resolver
-from app.delivery.locate import CopyLocation, locate
+from app.delivery.locate import locate
 from app.delivery.received import Hop, hops_of
 from app.investigate.cues import Cue, cues
 from app.mime.summary import summarize
 from app.store.library import Library
+from app.store.records import CopyLocation
 
 DATE_DRIFT_SECONDS = 24 * 3600
 WEAK_TLS = re.compile(r"^(SSLv[23]|TLS\s?v?1(\.0|_0)?|TLS\s?v?1[._]1)$", re.IGNORECASE)
@@ -273,16 +274,12 @@ def account_domains(library: Library) -> list[str]:
     """The mail domains of the configured accounts: what "our own domain" means."""
     from app.imap.account import load_all
 
-    return [a.user.rsplit("@", 1)[1].lower() for a in load_all(library.db) if "@" in a.user]
+    return [a.user.rsplit("@", 1)[1].lower() for a in load_all(library) if "@" in a.user]
 
 
 def _known_domains(library: Library | None, own: Sequence[str]) -> list[str]:
     """Our own domains and those of the people we correspond with (for look-alikes)."""
     domains = set(own)
     if library is not None:
-        rows = library.db.execute(
-            "SELECT DISTINCT substr(from_addr, instr(from_addr, '@') + 1) FROM messages "
-            "WHERE from_addr LIKE '%@%' LIMIT 5000"
-        )
-        domains.update(r[0].lower() for r in rows if r[0])
+        domains.update(domain.lower() for domain in library.lookup.sender_domains(limit=5000))
     return sorted(domains)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import re
-import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from app import audit
 from app.errors import BadInput
+from app.store.library import Library
+from app.store.records import AccountRecord
 
 SECURITY_MODES = ("tls", "starttls", "plain")
 DEFAULT_PORTS = {"tls": 993, "starttls": 143, "plain": 143}
@@ -69,24 +69,19 @@ class Account:
         return None
 
 
-def save(db: sqlite3.Connection, account: Account) -> None:
-    existed = db.execute("SELECT 1 FROM accounts WHERE name=?", (account.name,)).fetchone()
-    db.execute(
-        "INSERT INTO accounts(name, host, port, security, user, ca_file, allow_insecure, folders) "
-        "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET host=excluded.host, "
-        "port=excluded.port, security=excluded.security, user=excluded.user, "
-        "ca_file=excluded.ca_file, allow_insecure=excluded.allow_insecure, "
-        "folders=excluded.folders",
-        (
-            account.name,
-            account.host,
-            account.port,
-            account.security,
-            account.user,
-            account.ca_file,
-            int(account.allow_insecure),
-            json.dumps(list(account.folders)) if account.folders is not None else None,
-        ),
+def save(library: Library, account: Account) -> None:
+    existed = library.accounts.exists(account.name)
+    library.accounts.put(
+        AccountRecord(
+            name=account.name,
+            host=account.host,
+            port=account.port,
+            security=account.security,
+            user=account.user,
+            ca_file=account.ca_file,
+            allow_insecure=account.allow_insecure,
+            folders=account.folders,
+        )
     )
     audit.record(
         "account updated" if existed else "account added",
@@ -98,32 +93,32 @@ def save(db: sqlite3.Connection, account: Account) -> None:
     )
 
 
-def _from_row(row: sqlite3.Row) -> Account:
+def _from_record(record: AccountRecord) -> Account:
     return Account(
-        name=row["name"],
-        host=row["host"],
-        port=row["port"],
-        security=row["security"],
-        user=row["user"],
-        ca_file=row["ca_file"],
-        allow_insecure=bool(row["allow_insecure"]),
-        folders=tuple(json.loads(row["folders"])) if row["folders"] is not None else None,
+        name=record.name,
+        host=record.host,
+        port=record.port,
+        security=record.security,
+        user=record.user,
+        ca_file=record.ca_file,
+        allow_insecure=record.allow_insecure,
+        folders=record.folders,
     )
 
 
-def load_all(db: sqlite3.Connection) -> list[Account]:
-    return [_from_row(r) for r in db.execute("SELECT * FROM accounts ORDER BY name")]
+def load_all(library: Library) -> list[Account]:
+    return [_from_record(record) for record in library.accounts.all()]
 
 
-def load(db: sqlite3.Connection, name: str) -> Account:
-    row = db.execute("SELECT * FROM accounts WHERE name=?", (name,)).fetchone()
-    if row is None:
+def load(library: Library, name: str) -> Account:
+    record = library.accounts.get(name)
+    if record is None:
         raise BadInput(f"no account named {name!r} (see `mailproof account list`)")
-    return _from_row(row)
+    return _from_record(record)
 
 
-def delete(db: sqlite3.Connection, name: str) -> None:
+def delete(library: Library, name: str) -> None:
     """Forget the account's settings. Messages synced from it stay in the store as evidence."""
-    load(db, name)
-    db.execute("DELETE FROM accounts WHERE name=?", (name,))
+    load(library, name)
+    library.accounts.delete(name)
     audit.record("account removed", {"account": name})

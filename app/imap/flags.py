@@ -11,7 +11,7 @@ from app.errors import BadInput, MailproofError
 from app.imap.account import Account
 from app.imap.connection import connect
 from app.imap.sync import Connector, flags_text
-from app.store.library import Library, now_iso
+from app.store.library import Library
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +26,8 @@ class FolderChanged(MailproofError):
 
 def imap_account_of(library: Library, copy_id: int) -> str | None:
     """The IMAP account a copy was synced from, or None for a local copy."""
-    row = library.db.execute(
-        "SELECT f.account, c.kind FROM copies c JOIN folders f ON f.id=c.folder_id WHERE c.id=?",
-        (copy_id,),
-    ).fetchone()
-    return str(row["account"]) if row is not None and row["kind"] == "imap" else None
+    copy = library.lookup.copy(copy_id)
+    return copy.account if copy is not None and copy.kind == "imap" else None
 
 
 def change_flags(
@@ -47,40 +44,33 @@ def change_flags(
     for flag in (*add, *remove):
         if flag not in CHANGEABLE:
             raise BadInput(f"flag {flag} cannot be changed here (only {', '.join(CHANGEABLE)})")
-    row = library.db.execute(
-        "SELECT c.*, f.name AS folder, f.account FROM copies c JOIN folders f ON f.id=c.folder_id "
-        "WHERE c.id=?",
-        (copy_id,),
-    ).fetchone()
-    if row is None or row["kind"] != "imap" or row["account"] != account.name:
+    copy = library.lookup.copy(copy_id)
+    if copy is None or copy.kind != "imap" or copy.uid is None or copy.account != account.name:
         raise BadInput("only messages synced from this IMAP account can have their flags changed")
-    if row["expunged_at"]:
+    if copy.expunged_at:
         raise FolderChanged("this message is no longer on the server; its flags cannot change")
     client: Any
     client, _info = connector(account, password)
     try:
-        selected = client.select_folder(row["folder"])
-        if int(selected[b"UIDVALIDITY"]) != row["uidvalidity"]:
+        selected = client.select_folder(copy.folder)
+        if int(selected[b"UIDVALIDITY"]) != copy.uidvalidity:
             raise FolderChanged(
-                f"{row['folder']} was renumbered on the server (UIDVALIDITY); sync it first"
+                f"{copy.folder} was renumbered on the server (UIDVALIDITY); sync it first"
             )
-        uid = int(row["uid"])
+        uid = copy.uid
         if add:
             client.add_flags([uid], [f.encode() for f in add])
         if remove:
             client.remove_flags([uid], [f.encode() for f in remove])
         answer = client.fetch([uid], [b"FLAGS"]).get(uid)
         if answer is None:
-            library.db.execute(
-                "UPDATE copies SET expunged_at=? WHERE id=? AND expunged_at IS NULL",
-                (now_iso(), copy_id),
-            )
+            library.sync_state.mark_copy_expunged(copy_id)
             raise FolderChanged("the message was deleted on the server meanwhile")
         flags = flags_text(answer.get(b"FLAGS", ()))
-        library.db.execute("UPDATE copies SET flags=? WHERE id=?", (flags, copy_id))
+        library.sync_state.set_copy_flags(copy_id, flags)
         audit.record(
             "flags changed",
-            {"account": account.name, "folder": row["folder"], "uid": uid},
+            {"account": account.name, "folder": copy.folder, "uid": uid},
             added=list(add),
             removed=list(remove),
             now=flags,

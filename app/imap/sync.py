@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import sqlite3
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -26,7 +25,9 @@ from app.imap.account import Account
 from app.imap.connection import connect
 from app.imap.folders import RemoteFolder, list_folders
 from app.mime.summary import iso_utc, summarize
-from app.store.library import Library, now_iso
+from app.store.library import Library
+from app.store.records import FolderState, ImapCopy
+from app.store.transaction import Transaction
 from app.tasks import CancelToken, Progress, no_progress
 
 log = logging.getLogger(__name__)
@@ -183,11 +184,7 @@ class FolderSync:
         self.remap: dict[int, list[tuple[str, str]]] = {}
         self.failed_uids: list[int] = []  # messages whose answer could not be read
 
-    @property
-    def db(self) -> sqlite3.Connection:
-        return self.library.db
-
-    def _folder_row(self) -> sqlite3.Row:
+    def _folder_state(self) -> FolderState:
         return self.library.ensure_folder(
             self.account.name,
             self.folder.name,
@@ -197,31 +194,24 @@ class FolderSync:
             delimiter=self.folder.delimiter,
         )
 
-    def _live_count(self, folder_id: int, uidvalidity: int) -> int:
-        row = self.db.execute(
-            "SELECT COUNT(*) FROM copies WHERE folder_id=? AND uidvalidity=? "
-            "AND expunged_at IS NULL",
-            (folder_id, uidvalidity),
-        ).fetchone()
-        return int(row[0])
-
-    def _unchanged_by_status(self, row: sqlite3.Row, folder_id: int) -> bool:
+    def _unchanged_by_status(self, state: FolderState) -> bool:
         """LIST-STATUS counters equal to the last complete sync's: no need to SELECT at all."""
         status = self.folder.status
         if status is None or status.highestmodseq is None or status.uidvalidity is None:
             return False
         return (
-            row["uidvalidity"] == status.uidvalidity
-            and row["uidnext"] == status.uidnext
-            and row["highestmodseq"] == status.highestmodseq
-            and status.messages == self._live_count(folder_id, status.uidvalidity)
+            state.uidvalidity == status.uidvalidity
+            and state.uidnext == status.uidnext
+            and state.highestmodseq == status.highestmodseq
+            and status.messages == self.library.sync_state.live_count(state.id, status.uidvalidity)
         )
 
     def run(self) -> FolderResult:
-        row = self._folder_row()
-        folder_id = int(row["id"])
-        if self._unchanged_by_status(row, folder_id):
-            self.db.execute("UPDATE folders SET synced_at=? WHERE id=?", (now_iso(), folder_id))
+        state = self._folder_state()
+        folder_id = state.id
+        sync_state = self.library.sync_state
+        if self._unchanged_by_status(state):
+            sync_state.mark_checked(folder_id)
             return self.result
         selected = self.client.select_folder(self.folder.name, readonly=True)
         uidvalidity = int(selected[b"UIDVALIDITY"])
@@ -229,30 +219,23 @@ class FolderSync:
         modseq = selected.get(b"HIGHESTMODSEQ")
         highestmodseq = int(modseq) if modseq is not None else None
 
-        same_numbering = row["uidvalidity"] is not None and int(row["uidvalidity"]) == uidvalidity
-        if row["uidvalidity"] is not None and not same_numbering:
-            self._uidvalidity_changed(folder_id, int(row["uidvalidity"]), uidvalidity)
-        previous_modseq = row["highestmodseq"] if same_numbering else None
-        previous_uidnext = row["uidnext"] if same_numbering else None
+        same_numbering = state.uidvalidity is not None and state.uidvalidity == uidvalidity
+        if state.uidvalidity is not None and not same_numbering:
+            self._uidvalidity_changed(folder_id, state.uidvalidity, uidvalidity)
+        previous_modseq = state.highestmodseq if same_numbering else None
+        previous_uidnext = state.uidnext if same_numbering else None
 
-        known = {
-            int(r["uid"]): r["flags"]
-            for r in self.db.execute(
-                "SELECT uid, flags FROM copies WHERE folder_id=? AND uidvalidity=? "
-                "AND expunged_at IS NULL",
-                (folder_id, uidvalidity),
-            )
-        }
+        known = sync_state.live_flags(folder_id, uidvalidity)
         if previous_modseq is not None and previous_uidnext is not None and self._qresync:
             new_uids, gone = self._changes_by_qresync(
-                folder_id, uidvalidity, known, int(previous_uidnext), int(previous_modseq)
+                folder_id, uidvalidity, known, previous_uidnext, previous_modseq
             )
         else:
             unchanged = (
                 same_numbering
-                and row["uidnext"] == uidnext
+                and state.uidnext == uidnext
                 and highestmodseq is not None
-                and row["highestmodseq"] == highestmodseq
+                and state.highestmodseq == highestmodseq
             )
             server_uids = set(known)  # nothing new, nothing changed: no need to list
             count = selected.get(b"EXISTS")
@@ -264,14 +247,7 @@ class FolderSync:
             gone = set(known) - server_uids
         self._download(folder_id, uidvalidity, new_uids)
         if gone:
-            stamp = now_iso()
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany(
-                "UPDATE copies SET expunged_at=? WHERE folder_id=? AND uidvalidity=? AND uid=? "
-                "AND expunged_at IS NULL",
-                [(stamp, folder_id, uidvalidity, uid) for uid in gone],
-            )
-            self.db.execute("COMMIT")
+            sync_state.mark_expunged(folder_id, uidvalidity, gone)
             self.result.expunged = len(gone)
         if self.failed_uids:
             shown = ", ".join(str(u) for u in self.failed_uids[:10])
@@ -281,10 +257,7 @@ class FolderSync:
             )
             return self.result  # not up to date: the next sync lists the folder again
         # Saved last: only a completed folder sync may claim to be up to date.
-        self.db.execute(
-            "UPDATE folders SET uidvalidity=?, uidnext=?, highestmodseq=?, synced_at=? WHERE id=?",
-            (uidvalidity, uidnext, highestmodseq, now_iso(), folder_id),
-        )
+        sync_state.save_numbering(folder_id, uidvalidity, uidnext, highestmodseq)
         return self.result
 
     @property
@@ -303,17 +276,10 @@ class FolderSync:
         sync, so the folder is never listed in full. New UIDs are those from the last UIDNEXT
         on (plus none already stored by an interrupted earlier run)."""
         changed, vanished = changed_since(self.client, previous_modseq)
-        updates = [
-            (flags, folder_id, uidvalidity, uid)
-            for uid, flags in changed.items()
-            if uid in known and flags != known[uid]
-        ]
-        if updates:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany(
-                "UPDATE copies SET flags=? WHERE folder_id=? AND uidvalidity=? AND uid=?", updates
-            )
-            self.db.execute("COMMIT")
+        updates = {
+            uid: flags for uid, flags in changed.items() if uid in known and flags != known[uid]
+        }
+        self.library.sync_state.set_flags(folder_id, uidvalidity, updates)
         self.result.changed = len(updates)
         # "n:*" always names the highest UID, even when it is below n: filter.
         recent = self.client.search(["UID", f"{previous_uidnext}:*"])
@@ -321,23 +287,8 @@ class FolderSync:
         return new_uids, vanished & set(known)
 
     def _uidvalidity_changed(self, folder_id: int, old: int, new: int) -> None:
-        stamp = now_iso()
-        for row in self.db.execute(
-            "SELECT c.sha256, c.uid, m.size FROM copies c JOIN messages m USING (sha256) "
-            "WHERE c.folder_id=? AND c.uidvalidity=? AND c.expunged_at IS NULL",
-            (folder_id, old),
-        ):
-            self.remap.setdefault(int(row["size"]), []).append(
-                (row["sha256"], f"{old}/{row['uid']}")
-            )
-        self.db.execute(
-            "UPDATE copies SET expunged_at=? WHERE folder_id=? AND uidvalidity=? "
-            "AND expunged_at IS NULL",
-            (stamp, folder_id, old),
-        )
-        self.db.execute(
-            "UPDATE folders SET uidnext=NULL, highestmodseq=NULL WHERE id=?", (folder_id,)
-        )
+        for copy in self.library.sync_state.retire_numbering(folder_id, old):
+            self.remap.setdefault(copy.size, []).append((copy.sha256, f"{old}/{copy.uid}"))
         self.result.warnings.append(
             f"UIDVALIDITY changed from {old} to {new}: the folder was renumbered on the server; "
             "copies already stored are re-mapped to their new UIDs without downloading them "
@@ -429,66 +380,38 @@ class FolderSync:
                     break
         if not matched:
             return set()
-        stamp = now_iso()
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.library.transaction() as transaction:
             for uid, sha256, old in matched:
-                dated = self.db.execute(
-                    "SELECT date_ts FROM messages WHERE sha256=?", (sha256,)
-                ).fetchone()
-                self._insert_copy(
-                    self.db,
-                    sha256,
-                    dated["date_ts"],
-                    folder_id,
-                    uidvalidity,
-                    uid,
-                    meta[uid],
-                    stamp,
-                    remapped_from=old,
-                )
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+                date_ts = transaction.message_date(sha256)
+                copy = self._copy(sha256, date_ts, folder_id, uidvalidity, uid, meta[uid], old)
+                transaction.add_imap_copy(copy)
         self.result.new += len(matched)
         self.result.remapped += len(matched)
         return {uid for uid, _, _ in matched}
 
-    def _insert_copy(
+    def _copy(
         self,
-        connection: sqlite3.Connection,
         sha256: str,
         date_ts: int | None,
         folder_id: int,
         uidvalidity: int,
         uid: int,
         facts: dict[bytes, Any],
-        stamp: str,
         remapped_from: str | None = None,
-    ) -> int:
-        cursor = connection.execute(
-            "INSERT INTO copies(sha256, folder_id, kind, source_key, date_ts, uid, "
-            "uidvalidity, internaldate, flags, fetched_at, source_path, rfc822_size, "
-            "remapped_from) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
-            "ON CONFLICT(folder_id, source_key) DO NOTHING",
-            (
-                sha256,
-                folder_id,
-                "imap",
-                f"{uidvalidity}/{uid}",
-                date_ts,
-                uid,
-                uidvalidity,
-                iso_utc(facts.get(b"INTERNALDATE")),
-                flags_text(facts.get(b"FLAGS", ())),
-                stamp,
-                self.server,
-                announced_size(facts),
-                remapped_from,
-            ),
+    ) -> ImapCopy:
+        """The copy record of the message at ``uid``, from what the server said about it."""
+        return ImapCopy(
+            sha256=sha256,
+            date_ts=date_ts,
+            folder_id=folder_id,
+            uidvalidity=uidvalidity,
+            uid=uid,
+            internaldate=iso_utc(facts.get(b"INTERNALDATE")),
+            flags=flags_text(facts.get(b"FLAGS", ())),
+            server=self.server,
+            rfc822_size=announced_size(facts),
+            remapped_from=remapped_from,
         )
-        return int(cursor.rowcount)
 
     def _fetch_batch(
         self, folder_id: int, uidvalidity: int, uids: list[int], meta: dict[int, Any]
@@ -520,14 +443,13 @@ class FolderSync:
             records.append((uid, raw, summarize(raw), facts))
             self.result.bytes_downloaded += len(raw)
 
-        def rows(connection: sqlite3.Connection, stamp: str) -> int:
+        def rows(transaction: Transaction) -> int:
             added = 0
             for uid, _raw, summary, facts in records:
-                self.library.insert_message(connection, summary, stamp)
+                transaction.add_message(summary)
                 date_ts = int(summary.date.timestamp()) if summary.date else None
-                added += self._insert_copy(
-                    connection, summary.sha256, date_ts, folder_id, uidvalidity, uid, facts, stamp
-                )
+                copy = self._copy(summary.sha256, date_ts, folder_id, uidvalidity, uid, facts)
+                added += transaction.add_imap_copy(copy)
             return added
 
         added = self.library.store_batch([raw for _, raw, _, _ in records], rows)
@@ -565,7 +487,7 @@ class FolderSync:
         still_there = sorted(set(known) & server_uids)
         if not still_there:
             return
-        changes = []
+        changes: dict[int, str] = {}
         condstore = previous_modseq is not None and b"CONDSTORE" in self.client.capabilities()
         for chunk in _uid_ranges(still_there):
             if condstore:
@@ -577,13 +499,8 @@ class FolderSync:
             for uid, facts in response.items():
                 flags = flags_text(facts.get(b"FLAGS", ()))
                 if uid in known and flags != known[uid]:
-                    changes.append((flags, folder_id, uidvalidity, uid))
-        if changes:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany(
-                "UPDATE copies SET flags=? WHERE folder_id=? AND uidvalidity=? AND uid=?", changes
-            )
-            self.db.execute("COMMIT")
+                    changes[uid] = flags
+        self.library.sync_state.set_flags(folder_id, uidvalidity, changes)
         self.result.changed = len(changes)
 
 
@@ -631,11 +548,9 @@ def sync_account(
             except (TimeoutError, IMAPClientError, OSError, ssl.SSLError, ValueError) as err:
                 log.info("sync of %s/%s failed", account.name, folder.name, exc_info=True)
                 result = FolderResult(folder.name, error=_describe(err))
-                _rollback(library)
                 client = _reconnect(client, account, password, connector)
             except MailproofError as err:
                 result = FolderResult(folder.name, error=str(err))
-                _rollback(library)
             report.folders.append(result)
             if result.error:
                 on_folder(FolderProgress(account.name, folder.name, "failed", error=result.error))
@@ -676,11 +591,6 @@ def _describe(err: BaseException) -> str:
             "downloaded before is kept — run sync again to retry"
         )
     return f"the server answered unexpectedly: {_short(err)}"
-
-
-def _rollback(library: Library) -> None:
-    if library.db.in_transaction:
-        library.db.execute("ROLLBACK")
 
 
 def _reconnect(client: Any, account: Account, password: str, connector: Connector) -> Any:

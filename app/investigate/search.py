@@ -23,17 +23,13 @@ from app.investigate.bounce import Bounce, read_bounce
 from app.investigate.sieve import Facts, RuleFinding, SieveScript, findings
 from app.store.atomic import write_atomic
 from app.store.library import Library
+from app.store.records import CopyFacts
 
 DEFAULT_RETENTION_DAYS = 14
 SCORE_THRESHOLD = 0.5
 MAX_ROWS = 20000
+MAX_BOUNCES = 2000
 _PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|vs)\s*:\s*)+", re.IGNORECASE)
-BOUNCE_SQL = (
-    "lower(m.from_addr) LIKE 'mailer-daemon@%' OR lower(m.from_addr) LIKE 'postmaster@%' "
-    "OR lower(m.subject) LIKE '%undeliver%' OR lower(m.subject) LIKE '%delivery status%' "
-    "OR lower(m.subject) LIKE '%failure notice%' OR lower(m.subject) LIKE '%returned mail%' "
-    "OR lower(m.subject) LIKE '%delivery failed%' OR lower(m.subject) LIKE '%not delivered%'"
-)
 
 
 @dataclass(frozen=True)
@@ -111,11 +107,11 @@ def _normal_subject(text: str | None) -> str:
     return " ".join(_PREFIX.sub("", text or "").lower().split())
 
 
-def _score(row: Any, query: Query) -> tuple[float, list[str]]:
-    if query.message_id and row["message_id"] == query.message_id:
+def _score(copy: CopyFacts, query: Query) -> tuple[float, list[str]]:
+    if query.message_id and copy.message_id == query.message_id:
         return 1.0, ["same Message-ID"]
     score, reasons = 0.0, []
-    sender = (row["from_addr"] or "").lower()
+    sender = (copy.from_addr or "").lower()
     if query.from_addr:
         wanted = query.from_addr.lower()
         if sender == wanted:
@@ -125,19 +121,19 @@ def _score(row: Any, query: Query) -> tuple[float, list[str]]:
             score += 0.15
             reasons.append("sender from the same domain")
     if query.to_addr:
-        recipients = " ".join(str(row[k] or "") for k in ("to_display", "cc_display")).lower()
+        recipients = " ".join(str(v or "") for v in (copy.to_display, copy.cc_display)).lower()
         if query.to_addr.lower() in recipients:
             score += 0.25
             reasons.append("addressed to the recipient")
     if query.subject:
         ratio = difflib.SequenceMatcher(
-            None, _normal_subject(query.subject), _normal_subject(row["subject"])
+            None, _normal_subject(query.subject), _normal_subject(copy.subject)
         ).ratio()
         if ratio >= 0.6:
             score += 0.3 * ratio
             reasons.append(f"subject {ratio:.0%} alike")
-    if query.date and row["date_ts"] is not None:
-        distance = abs(row["date_ts"] - query.date.timestamp()) / 3600
+    if query.date and copy.date_ts is not None:
+        distance = abs(copy.date_ts - query.date.timestamp()) / 3600
         if distance <= query.window_hours:
             score += 0.15 * (1 - distance / max(query.window_hours, 0.01))
             reasons.append(f"dated {distance:.1f} h from the time given")
@@ -154,49 +150,35 @@ def _score(row: Any, query: Query) -> tuple[float, list[str]]:
     return (score / given if given else 0.0), reasons
 
 
-def _state(row: Any) -> str:
-    if row["expunged_at"]:
-        return f"deleted on the server at {row['expunged_at']}, kept here"
-    if "\\deleted" in (row["flags"] or "").lower():
+def _state(copy: CopyFacts) -> str:
+    if copy.expunged_at:
+        return f"deleted on the server at {copy.expunged_at}, kept here"
+    if "\\deleted" in (copy.flags or "").lower():
         return "flagged \\Deleted, not yet expunged"
     return "present"
 
 
-def _candidates(library: Library, query: Query) -> list[Any]:
-    sql = (
-        "SELECT m.*, c.uid, c.flags, c.expunged_at, f.account, f.name AS folder, f.special_use "
-        "FROM copies c JOIN messages m ON m.sha256=c.sha256 JOIN folders f ON f.id=c.folder_id "
-    )
+def _candidates(library: Library, query: Query) -> list[CopyFacts]:
     if query.message_id and not (query.from_addr or query.to_addr or query.subject):
-        return library.db.execute(sql + "WHERE m.message_id=?", (query.message_id,)).fetchall()
-    clauses: list[str] = []
-    values: list[Any] = []
-    if query.message_id:
-        clauses.append("m.message_id=?")
-        values.append(query.message_id)
+        return library.lookup.copy_facts(message_id=query.message_id)
+    window = None
     if query.date:
         low = query.date.timestamp() - query.window_hours * 3600
         high = query.date.timestamp() + query.window_hours * 3600
-        clauses.append("m.date_ts BETWEEN ? AND ?")
-        values += [low, high]
-    if query.from_addr:
-        clauses.append("lower(m.from_addr) LIKE ?")
-        values.append("%" + query.from_addr.lower().split("@")[-1])
-    if query.to_addr:
-        clauses.append("(lower(m.to_display) LIKE ? OR lower(m.cc_display) LIKE ?)")
-        values += ["%" + query.to_addr.lower() + "%"] * 2
-    where = " OR ".join(clauses) if clauses else "1=1"
-    # the clauses are fixed text with ? placeholders; only the values come from the user
-    return library.db.execute(sql + f"WHERE {where} LIMIT {MAX_ROWS}", values).fetchall()  # noqa: S608
+        window = (low, high)
+    return library.lookup.copy_facts(
+        message_id=query.message_id or None,
+        dated_between=window,
+        from_ends_with=query.from_addr.lower().split("@")[-1] if query.from_addr else None,
+        to_or_cc_contains=query.to_addr.lower() if query.to_addr else None,
+        limit=MAX_ROWS,
+    )
 
 
 def _bounces(library: Library, query: Query, known: list[str]) -> list[Bounce]:
     found = []
-    rows = library.db.execute(
-        f"SELECT DISTINCT m.sha256, m.date_ts FROM messages m WHERE {BOUNCE_SQL} LIMIT 2000"  # noqa: S608 - fixed text
-    ).fetchall()
-    for row in rows:
-        bounce = read_bounce(library.raw(row["sha256"]), known)
+    for sha256, date_ts in library.lookup.bounce_like(limit=MAX_BOUNCES):
+        bounce = read_bounce(library.raw(sha256), known)
         if bounce is None:
             continue
         by_id = query.message_id and bounce.original_message_id == query.message_id
@@ -204,7 +186,7 @@ def _bounces(library: Library, query: Query, known: list[str]) -> list[Bounce]:
             r.recipient.lower() == query.to_addr.lower() for r in bounce.recipients
         )
         near = query.date is None or (
-            row["date_ts"] is not None and abs(row["date_ts"] - query.date.timestamp()) <= 7 * 86400
+            date_ts is not None and abs(date_ts - query.date.timestamp()) <= 7 * 86400
         )
         if by_id or (by_recipient and near):
             found.append(bounce)
@@ -278,33 +260,29 @@ def investigate(
         rules = []
     now = now or dt.datetime.now(dt.UTC)
     hits: list[Hit] = []
-    for row in _candidates(library, query):
-        score, why = _score(row, query)
+    for copy in _candidates(library, query):
+        score, why = _score(copy, query)
         if score < SCORE_THRESHOLD:
             continue
         hits.append(
             Hit(
-                account=row["account"],
-                folder=row["folder"],
-                role=row["special_use"],
-                state=_state(row),
-                sha256=row["sha256"],
-                message_id=row["message_id"],
-                subject=row["subject"] or "",
-                from_addr=row["from_addr"],
-                date_utc=row["date_utc"],
-                uid=row["uid"],
+                account=copy.account,
+                folder=copy.folder,
+                role=copy.special_use,
+                state=_state(copy),
+                sha256=copy.sha256,
+                message_id=copy.message_id,
+                subject=copy.subject or "",
+                from_addr=copy.from_addr,
+                date_utc=copy.date_utc,
+                uid=copy.uid,
                 score=round(score, 3),
                 reasons=tuple(why),
             )
         )
     hits.sort(key=lambda h: (-h.score, h.account, h.folder))
-    known = [r[0] for r in library.db.execute("SELECT DISTINCT from_addr FROM messages") if r[0]]
-    bounces = _bounces(library, query, known)
-    searched = tuple(
-        f"{r['account']}/{r['name']}"
-        for r in library.db.execute("SELECT account, name FROM folders ORDER BY account, name")
-    )
+    bounces = _bounces(library, query, library.lookup.sender_addresses())
+    searched = tuple(f"{f.account}/{f.name}" for f in library.lookup.folder_counts())
     request, sent_ts = _provider_request(query, hits, library)
     days_left = None
     if sent_ts is not None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,12 @@ from app.mime.summary import MessageSummary, summarize
 from app.sources import MailSource, RawMessage, maildir
 from app.sources.base import FolderRef
 from app.store import db
+from app.store.accounts import Accounts
 from app.store.blobs import BlobStore
+from app.store.lookup import Lookup
+from app.store.records import FolderInfo, FolderState, MessageRow, SyncedCopy
+from app.store.sync_state import SyncState
+from app.store.transaction import Transaction
 from app.tasks import CancelToken, Progress, no_progress
 
 FIRST_BATCH_MESSAGES = 50  # small, so the window paints the first messages at once
@@ -44,42 +50,23 @@ class IngestReport:
     folder_ids: list[int] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class FolderInfo:
-    id: int
-    account: str
-    name: str
-    special_use: str | None
-    total: int
-    unread: int
-
-
-@dataclass(frozen=True)
-class MessageRow:
-    copy_id: int
-    sha256: str
-    date_ts: int | None
-    from_display: str
-    subject: str
-    size: int
-    flags: str
-    has_attachments: bool
-    thread_id: str | None
-    depth: int
-
-
 def local_account(root: Path) -> str:
     return f"local:{root}"
 
 
 class Library:
-    """The store under one data home. Each thread gets its own SQLite connection."""
+    """The store under one data home. Each thread gets its own SQLite connection; only the
+    store runs SQL: everyone else calls these methods and those of ``accounts``,
+    ``sync_state`` and ``lookup``."""
 
     def __init__(self, home: Path) -> None:
         self.home = home
         self.blobs = BlobStore(home / "blobs")
         self._db_path = home / "mailproof.sqlite"
         self._local = threading.local()
+        self.accounts = Accounts(lambda: self.db)
+        self.sync_state = SyncState(lambda: self.db, now_iso)
+        self.lookup = Lookup(lambda: self.db)
         _ = self.db  # create and migrate now, so errors surface at open time
 
     @property
@@ -107,30 +94,42 @@ class Library:
         path: str,
         special_use: str | None,
         delimiter: str | None = None,
-    ) -> sqlite3.Row:
-        """The folder's row, created on first sight; its role and delimiter kept current."""
+    ) -> FolderState:
+        """The folder as recorded, created on first sight; its role and delimiter kept current."""
         self.db.execute(
             "INSERT INTO folders(account, name, special_use, source_kind, source_path, delimiter) "
             "VALUES (?,?,?,?,?,?) ON CONFLICT(account, name) DO UPDATE SET "
             "special_use=excluded.special_use, delimiter=excluded.delimiter",
             (account, name, special_use, kind, path, delimiter),
         )
-        row: sqlite3.Row = self.db.execute(
+        row = self.db.execute(
             "SELECT * FROM folders WHERE account=? AND name=?", (account, name)
         ).fetchone()
-        return row
+        return FolderState(
+            id=int(row["id"]),
+            account=row["account"],
+            name=row["name"],
+            special_use=row["special_use"],
+            source_kind=row["source_kind"],
+            source_path=row["source_path"],
+            delimiter=row["delimiter"],
+            uidvalidity=row["uidvalidity"],
+            uidnext=row["uidnext"],
+            highestmodseq=row["highestmodseq"],
+            synced_at=row["synced_at"],
+        )
 
     def _folder_id(self, account: str, folder: FolderRef) -> int:
         from app.imap.folders import role_of  # here: a search need not load imapclient
 
-        row = self.ensure_folder(
+        state = self.ensure_folder(
             account,
             folder.name,
             kind=folder.kind,
             path=str(folder.path),
             special_use=role_of(folder.name, "/", ()),
         )
-        return int(row["id"])
+        return state.id
 
     def ingest(
         self,
@@ -249,27 +248,25 @@ class Library:
             ):
                 changed.append((flag_text, path, folder_id, key))
         if changed:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany(
-                "UPDATE copies SET flags=?, source_path=?, expunged_at=NULL "
-                "WHERE folder_id=? AND source_key=?",
-                changed,
-            )
-            self.db.execute("COMMIT")
+            with db.transaction(self.db) as connection:
+                connection.executemany(
+                    "UPDATE copies SET flags=?, source_path=?, expunged_at=NULL "
+                    "WHERE folder_id=? AND source_key=?",
+                    changed,
+                )
         return to_read
 
     def _commit(self, folder_id: int, batch: Sequence[tuple[RawMessage, MessageSummary]]) -> int:
-        def rows(connection: sqlite3.Connection, stamp: str) -> int:
-            return sum(
-                self._insert(connection, folder_id, message, summary, stamp)
-                for message, summary in batch
-            )
+        def rows(transaction: Transaction) -> int:
+            added = 0
+            for message, summary in batch:
+                added += transaction.add_message(summary)
+                transaction.add_local_copy(folder_id, message.provenance, summary)
+            return added
 
         return self.store_batch([message.raw for message, _ in batch], rows)
 
-    def store_batch(
-        self, raws: Sequence[bytes], write_rows: Callable[[sqlite3.Connection, str], int]
-    ) -> int:
+    def store_batch(self, raws: Sequence[bytes], write_rows: Callable[[Transaction], int]) -> int:
         """Write the blobs, sync them to disk, then run ``write_rows`` in one transaction.
 
         The one write path of every source (local files, IMAP): a crash before the commit
@@ -284,117 +281,25 @@ class Library:
                 "messages stored before this batch are kept"
             ) from err
         os.sync()  # the files the rows point at are on disk before the rows commit
-        connection = self.db
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            written = write_rows(connection, now_iso())
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        return written
+        with self.transaction() as transaction:
+            return write_rows(transaction)
 
-    def _insert(
-        self,
-        connection: sqlite3.Connection,
-        folder_id: int,
-        message: RawMessage,
-        summary: MessageSummary,
-        stamp: str,
-    ) -> int:
-        added = self.insert_message(connection, summary, stamp)
-        provenance = message.provenance
-        date_ts = int(summary.date.timestamp()) if summary.date else None
-        connection.execute(
-            "INSERT INTO copies(sha256, folder_id, kind, source_key, date_ts, flags, source_path, "
-            "source_offset, imported_at) VALUES (?,?,?,?,?,?,?,?,?) "
-            "ON CONFLICT(folder_id, source_key) DO UPDATE SET sha256=excluded.sha256, "
-            "date_ts=excluded.date_ts, flags=excluded.flags, source_path=excluded.source_path, "
-            "expunged_at=NULL",
-            (
-                summary.sha256,
-                folder_id,
-                provenance.kind,
-                provenance.source_key,
-                date_ts,
-                " ".join(provenance.flags),
-                provenance.source_path,
-                provenance.source_offset,
-                stamp,
-            ),
-        )
-        return added
-
-    def insert_message(
-        self, connection: sqlite3.Connection, summary: MessageSummary, stamp: str
-    ) -> int:
-        """Record the facts of a message's bytes once (1 if new, 0 if already known)."""
-        date_ts = int(summary.date.timestamp()) if summary.date else None
-        exists = connection.execute(
-            "SELECT 1 FROM messages WHERE sha256=?", (summary.sha256,)
-        ).fetchone()
-        if exists:
-            return 0
-        thread_id = self._thread_for(connection, summary)
-        connection.execute(
-            "INSERT INTO messages(sha256, size, message_id, date_utc, date_ts, from_addr, "
-            "from_display, to_display, cc_display, subject, has_attachments, in_reply_to, "
-            "refs, thread_id, is_encrypted, is_signed, defects, added_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                summary.sha256,
-                summary.size,
-                summary.message_id,
-                summary.date_iso,
-                date_ts,
-                summary.from_[0].addr if summary.from_ else None,
-                ", ".join(a.display() for a in summary.from_),
-                ", ".join(a.display() for a in summary.to),
-                ", ".join(a.display() for a in summary.cc),
-                summary.subject,
-                int(summary.has_attachments),
-                summary.in_reply_to,
-                " ".join(summary.references),
-                thread_id,
-                int(summary.is_encrypted),
-                int(summary.is_signed),
-                "\n".join(summary.defects),
-                stamp,
-            ),
-        )
-        return 1
-
-    @staticmethod
-    def _thread_for(connection: sqlite3.Connection, summary: MessageSummary) -> str:
-        """Join the conversation of any known ancestor; adopt known descendants into it."""
-        thread_id = summary.thread_root or summary.sha256
-        for candidate in (*summary.references, summary.in_reply_to):
-            if not candidate:
-                continue
-            row = connection.execute(
-                "SELECT thread_id FROM messages WHERE message_id=? AND thread_id IS NOT NULL",
-                (candidate,),
-            ).fetchone()
-            if row:
-                thread_id = row["thread_id"]
-                break
-        if summary.message_id and summary.message_id != thread_id:
-            connection.execute(
-                "UPDATE messages SET thread_id=? WHERE thread_id=?", (thread_id, summary.message_id)
-            )
-        return thread_id
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One write transaction: everything written in it commits together or not at all."""
+        with db.transaction(self.db) as connection:
+            yield Transaction(connection, now_iso())
 
     def _mark_gone(self, folder_id: int, keys: set[str]) -> None:
         if not keys:
             return
         stamp = now_iso()
-        self.db.execute("BEGIN IMMEDIATE")
-        self.db.executemany(
-            "UPDATE copies SET expunged_at=? WHERE folder_id=? AND source_key=? "
-            "AND expunged_at IS NULL",
-            [(stamp, folder_id, key) for key in keys],
-        )
-        self.db.execute("COMMIT")
+        with db.transaction(self.db) as connection:
+            connection.executemany(
+                "UPDATE copies SET expunged_at=? WHERE folder_id=? AND source_key=? "
+                "AND expunged_at IS NULL",
+                [(stamp, folder_id, key) for key in keys],
+            )
 
     # ---- queries ------------------------------------------------------------------------
 
@@ -499,25 +404,38 @@ class Library:
         ).fetchone()
         return (str(row["account"]), str(row["name"])) if row else None
 
-    def folder_copies(self, folder_id: int) -> list[sqlite3.Row]:
+    def folder_copies(self, folder_id: int) -> list[SyncedCopy]:
         """Every copy ever seen in a folder (expunged ones too), oldest UID first."""
-        return self.db.execute(
+        rows = self.db.execute(
             "SELECT c.*, m.date_utc, m.from_display, m.to_display, m.subject, m.size, "
             "m.has_attachments, m.message_id, f.name AS folder FROM copies c "
             "JOIN messages m ON m.sha256=c.sha256 JOIN folders f ON f.id=c.folder_id "
             "WHERE c.folder_id=? ORDER BY c.uidvalidity, c.uid, c.id",
             (folder_id,),
-        ).fetchall()
+        )
+        return [
+            SyncedCopy(
+                sha256=r["sha256"],
+                folder=r["folder"],
+                uid=r["uid"],
+                uidvalidity=r["uidvalidity"],
+                internaldate=r["internaldate"],
+                flags=r["flags"],
+                fetched_at=r["fetched_at"],
+                expunged_at=r["expunged_at"],
+                date_utc=r["date_utc"],
+                from_display=r["from_display"],
+                to_display=r["to_display"],
+                subject=r["subject"],
+                size=r["size"],
+                has_attachments=bool(r["has_attachments"]),
+                message_id=r["message_id"],
+            )
+            for r in rows
+        ]
 
     def raw(self, sha256: str) -> bytes:
         return self.blobs.get(sha256)
-
-    def copies_of(self, sha256: str) -> list[sqlite3.Row]:
-        return self.db.execute(
-            "SELECT c.*, f.account, f.name AS folder FROM copies c JOIN folders f "
-            "ON f.id=c.folder_id WHERE c.sha256=? ORDER BY c.id",
-            (sha256,),
-        ).fetchall()
 
     def resolve(self, identifier: str) -> str:
         """A SHA-256 (or unique prefix) or a Message-ID → the stored message's SHA-256."""

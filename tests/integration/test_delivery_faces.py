@@ -62,7 +62,7 @@ def case(mail_chain: MailChain, tmp_path_factory: pytest.TempPathFactory) -> Cas
     library = Library(home)
     library.ingest(open_source(make_maildir(base / "Mail", {"cur/1:2,S": raw})))
     user = f"billing@{mail_chain.dkim_domain}"
-    save_account(library.db, Account("clinic", "127.0.0.1", 993, "tls", user))
+    save_account(library, Account("clinic", "127.0.0.1", 993, "tls", user))
     server = f"127.0.0.1:{mail_chain.dns_port}"
     verdict = trace(raw, resolver=live_resolver(server, timeout=3), library=library)
     library.close()

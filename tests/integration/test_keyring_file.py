@@ -114,7 +114,7 @@ def test_the_window_asks_for_the_master_password_before_syncing(
     secrets.use_file_keyring(MASTER)
     secrets.set_password("ward", PASSWORD)
     save_account(
-        library.db, Account("ward", server.host, server.imaps_port, "tls", USER, str(server.ca_pem))
+        library, Account("ward", server.host, server.imaps_port, "tls", USER, str(server.ca_pem))
     )
     secrets.lock()
     secrets.set_master_password_source(None)

@@ -100,13 +100,13 @@ def test_add_test_and_remove_an_account_through_the_dialog(
     click_and_wait(qtbot, editor, editor.test_button)
     assert editor.info_label.text().startswith(f"Login ok at {dovecot.host}:{dovecot.imaps_port}")
     assert "TLSv1." in editor.info_label.text()
-    assert load_accounts(library.db) == []  # a test stores nothing
+    assert load_accounts(library) == []  # a test stores nothing
     assert keyring_entries.get_password("mailproof", "ui-work") is None
 
     click_and_wait(qtbot, editor, editor.save_button)
     assert editor.result() == QDialog.DialogCode.Accepted
     assert not editor.isVisible()
-    saved = load_account(library.db, "ui-work")
+    saved = load_account(library, "ui-work")
     assert (saved.host, saved.port, saved.security, saved.user) == (
         dovecot.host,
         dovecot.imaps_port,
@@ -146,7 +146,7 @@ def test_add_test_and_remove_an_account_through_the_dialog(
     qtbot.mouseClick(accounts.remove_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not accounts.busy(), timeout=WORKER_TIMEOUT)
     assert len(asked) == 1 and "stay in the store" in asked[0]
-    assert load_accounts(library.db) == []
+    assert load_accounts(library) == []
     assert keyring_entries.get_password("mailproof", "ui-work") is None
     assert row_texts(accounts) == []
     assert "removed" in accounts.status_label.text()
@@ -165,7 +165,7 @@ def test_a_wrong_password_shows_the_auth_error_and_saves_nothing(
     assert editor.error_label.isVisible()
     assert "refused the login of user 'alice'" in text and "check the user name" in text
     assert wrong not in text and "Traceback" not in text
-    assert load_accounts(library.db) == []
+    assert load_accounts(library) == []
     assert keyring_entries.get_password("mailproof", "ui-typo") is None
     assert row_texts(accounts) == []
 
@@ -173,7 +173,7 @@ def test_a_wrong_password_shows_the_auth_error_and_saves_nothing(
     assert editor.save_untested_button.isVisible()
     click_and_wait(qtbot, editor, editor.save_untested_button)
     assert editor.result() == QDialog.DialogCode.Accepted
-    assert load_account(library.db, "ui-typo").user == "alice"
+    assert load_account(library, "ui-typo").user == "alice"
     assert keyring_entries.get_password("mailproof", "ui-typo") == wrong
     accounts.select("ui-typo")
     accounts.remove(confirm=False)
@@ -199,7 +199,7 @@ def test_bad_settings_are_shown_inline_without_contacting_the_server(
     qtbot.mouseClick(editor.test_button, Qt.MouseButton.LeftButton)
     assert not editor.busy() and "does not exist" in editor.error_label.text()
     assert not editor.save_untested_button.isVisible()
-    assert load_accounts(library.db) == []
+    assert load_accounts(library) == []
 
 
 def test_an_insecure_account_puts_a_warning_banner_on_the_window(
@@ -213,7 +213,7 @@ def test_an_insecure_account_puts_a_warning_banner_on_the_window(
     fill(editor, dovecot, "ui-lab", dovecot.users["alice"], security="plain", insecure=True)
     click_and_wait(qtbot, editor, editor.save_button)
     assert editor.result() == QDialog.DialogCode.Accepted, editor.error_label.text()
-    assert load_account(library.db, "ui-lab").allow_insecure
+    assert load_account(library, "ui-lab").allow_insecure
     assert row_texts(dialog)[0][3] == "INSECURE"
 
     dialog.close_button.click()
@@ -254,14 +254,14 @@ def test_folder_chooser_lists_the_server_folders_and_keeps_the_choice(
         if item.data(Qt.ItemDataRole.UserRole) in ("Junk", "Trash"):
             item.setCheckState(Qt.CheckState.Unchecked)
     qtbot.mouseClick(chooser.save_button, Qt.MouseButton.LeftButton)
-    saved = load_account(library.db, "ui-work")
+    saved = load_account(library, "ui-work")
     assert saved.folders is not None
     assert set(saved.folders) == set(names) - {"Junk", "Trash"}
 
     edit = accounts.edit()  # editing the connection settings keeps the folder choice
     assert edit is not None
     click_and_wait(qtbot, edit, edit.save_button)
-    assert load_account(library.db, "ui-work").folders == saved.folders
+    assert load_account(library, "ui-work").folders == saved.folders
 
     again = accounts.choose_folders()
     assert again is not None

@@ -50,7 +50,7 @@ def window(qtbot, server: Dovecot, tmp_path: Path, secret_keyring) -> Iterator[M
     client.logout()
     library = Library(tmp_path / "home")
     save_account(
-        library.db, Account("ward", server.host, server.imaps_port, "tls", USER, str(server.ca_pem))
+        library, Account("ward", server.host, server.imaps_port, "tls", USER, str(server.ca_pem))
     )
     secrets.set_password("ward", PASSWORD)
     win = MainWindow(library)
