@@ -8,7 +8,6 @@ server or on the keyring. A failed test saves nothing unless the user explicitly
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +35,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import secrets
+from app.accounts import (
+    add_account,
+    choose_folders,
+    remove_account,
+    server_folder_list,
+    test_login,
+)
 from app.errors import BadInput, MailproofError
 from app.imap.account import DEFAULT_PORTS, Account
-from app.imap.account import delete as delete_account
 from app.imap.account import load_all as load_accounts
-from app.imap.account import save as save_account
-from app.imap.connection import ConnectionInfo, check_login, server_folders
+from app.imap.connection import ConnectionInfo
 from app.imap.folders import RemoteFolder
 from app.store.library import Library
 from app.tasks import CancelToken, Progress
+from ui.qt import top_items
 from ui.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -270,10 +274,7 @@ class AccountEditor(QDialog):
         account, password = checked
 
         def job(_progress: Progress, _cancel: CancelToken) -> ConnectionInfo:
-            self._stage = "keyring"
-            secret = password or secrets.get_password(account.name)
-            self._stage = "login"
-            return check_login(account, secret)
+            return test_login(account, password or None, stage=self._set_stage)
 
         self._run(job, f"Testing the login at {account.host}:{account.port}…", self._tested)
 
@@ -283,16 +284,10 @@ class AccountEditor(QDialog):
         if checked is None:
             return
         account, password = checked
+        library = self.library
 
         def job(_progress: Progress, _cancel: CancelToken) -> Account:
-            self._stage = "keyring"
-            secrets.backend()  # no usable keyring: say so before contacting the server
-            secret = password or secrets.get_password(account.name)
-            self._stage = "login"
-            check_login(account, secret)
-            self._stage = "keyring"
-            if password:
-                secrets.set_password(account.name, password)
+            add_account(library, account, password or None, stage=self._set_stage)
             return account
 
         self._run(job, f"Testing the login at {account.host}:{account.port}…", self._store)
@@ -303,11 +298,10 @@ class AccountEditor(QDialog):
         if checked is None:
             return
         account, password = checked
+        library = self.library
 
         def job(_progress: Progress, _cancel: CancelToken) -> Account:
-            self._stage = "keyring"
-            if password:
-                secrets.set_password(account.name, password)
+            add_account(library, account, password or None, test=False, stage=self._set_stage)
             return account
 
         self._run(job, "Storing the password in the keyring…", self._store)
@@ -341,18 +335,17 @@ class AccountEditor(QDialog):
         self._show_info(describe_login(info))
 
     def _store(self, account: Account) -> None:
-        try:
-            save_account(self.library, account)
-        except Exception as err:  # noqa: BLE001 - shown to the user, traceback in the log
-            log.error("saving account %s failed", account.name, exc_info=True)
-            self._show_error(f"The settings could not be saved: {err}")
-            return
         log.info("account %s saved", account.name)
         self.saved_account = account
         self.saved.emit(account)
         self.accept()
 
+    def _set_stage(self, stage: str) -> None:
+        self._stage = stage  # from the worker: which step a failure happened in
+
     def _failed(self, message: str) -> None:
+        if self._stage == "store":
+            message = f"The settings could not be saved: {message}"
         self._show_error(message)
         if self._stage == "login":  # the server said no; the user may still keep the settings
             self.save_untested_button.show()
@@ -445,7 +438,8 @@ class AccountsDialog(QDialog):
 
     # -- list -------------------------------------------------------------------------------
     def reload(self, select: str | None = None) -> None:
-        select = select or (self.selected().name if self.selected() else None)
+        current = self.selected()
+        select = select or (current.name if current else None)
         self.table.clear()
         try:
             self.accounts = load_accounts(self.library)
@@ -470,8 +464,9 @@ class AccountsDialog(QDialog):
                 self.table.setCurrentItem(item)
         for column in (0, 2, 3):
             self.table.resizeColumnToContents(column)
-        if self.table.currentItem() is None and self.accounts:
-            self.table.setCurrentItem(self.table.topLevelItem(0))
+        items = top_items(self.table)
+        if self.table.currentItem() is None and items:
+            self.table.setCurrentItem(items[0])
         self._update_buttons()
 
     def selected(self) -> Account | None:
@@ -482,9 +477,9 @@ class AccountsDialog(QDialog):
         return self.accounts[index] if 0 <= index < len(self.accounts) else None
 
     def select(self, name: str) -> None:
-        for i in range(self.table.topLevelItemCount()):
-            if self.table.topLevelItem(i).text(0) == name:
-                self.table.setCurrentItem(self.table.topLevelItem(i))
+        for item in top_items(self.table):
+            if item.text(0) == name:
+                self.table.setCurrentItem(item)
 
     def _update_buttons(self) -> None:
         has = self.selected() is not None and not self.busy()
@@ -551,29 +546,20 @@ class AccountsDialog(QDialog):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        try:
-            delete_account(self.library, account.name)
-        except MailproofError as err:
-            self._status(str(err), ok=False)
-            return
-        self.reload()
-        name = account.name
+        library, name = self.library, account.name
 
         def job(_progress: Progress, _cancel: CancelToken) -> str:
-            secrets.delete_password(name)
-            return name
+            return remove_account(library, name).name
 
         def done(_name: str) -> None:
+            self.reload()
             self._status(f"Account {name} removed; its synced messages stay in the store.")
 
         def failed(message: str) -> None:
-            self._status(
-                f"Account {name} removed, but its password could not be deleted from the "
-                f"keyring: {message}",
-                ok=False,
-            )
+            self.reload()
+            self._status(message[:1].upper() + message[1:], ok=False)
 
-        self._run(job, "Deleting the password from the keyring…", done, failed)
+        self._run(job, f"Removing {name}…", done, failed)
 
     def test_selected(self) -> None:
         account = self.selected()
@@ -581,7 +567,7 @@ class AccountsDialog(QDialog):
             return
 
         def job(_progress: Progress, _cancel: CancelToken) -> ConnectionInfo:
-            return check_login(account, secrets.get_password(account.name))
+            return test_login(account)
 
         def done(info: ConnectionInfo) -> None:
             self._status(f"{account.name}: {describe_login(info)}.")
@@ -656,7 +642,7 @@ class FolderChooser(QDialog):
         layout.addLayout(buttons)
 
         def job(_progress: Progress, _cancel: CancelToken) -> list[RemoteFolder]:
-            return server_folders(account, secrets.get_password(account.name))
+            return server_folder_list(account)
 
         worker = Worker(job, "Listing folders")
         self._worker = worker
@@ -693,11 +679,14 @@ class FolderChooser(QDialog):
         self.status_label.setStyleSheet(ERROR_STYLE)
         self.status_label.setText(f"The folders could not be listed: {message}")
 
+    def _items(self) -> list[QListWidgetItem]:
+        items = (self.folder_list.item(i) for i in range(self.folder_list.count()))
+        return [item for item in items if item is not None]
+
     def checked(self) -> list[str]:
-        items = [self.folder_list.item(i) for i in range(self.folder_list.count())]
         return [
             str(item.data(Qt.ItemDataRole.UserRole))
-            for item in items
+            for item in self._items()
             if item.checkState() == Qt.CheckState.Checked
         ]
 
@@ -708,8 +697,8 @@ class FolderChooser(QDialog):
             self.status_label.setText("Tick at least one folder.")
             return
         every = len(names) == self.folder_list.count()
-        account = replace(self.account, folders=None if every else tuple(names))
-        save_account(self.library, account)
+        listed = [str(item.data(Qt.ItemDataRole.UserRole)) for item in self._items()]
+        account = choose_folders(self.library, self.account, None if every else names, listed)
         log.info("account %s: folders to sync changed", account.name)
         self.saved.emit(account)
         self.accept()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QApplication, QTreeWidget, QTreeWidgetItem
+from collections.abc import Callable
+
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication, QTreeWidget, QTreeWidgetItem, QWidget
 
 
 def top_items(tree: QTreeWidget) -> list[QTreeWidgetItem]:
@@ -15,3 +18,10 @@ def application(argv: list[str]) -> QApplication:
     """The running QApplication, made on first use."""
     running = QApplication.instance()
     return running if isinstance(running, QApplication) else QApplication(argv)
+
+
+def shortcut(keys: str, parent: QWidget, handler: Callable[[], object]) -> QShortcut:
+    """A key that runs ``handler`` while ``parent``'s window is active."""
+    made = QShortcut(QKeySequence(keys), parent)
+    made.activated.connect(handler)
+    return made

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import audit, secrets
+from app.accounts import sync_accounts
 from app.config import demo_archive
 from app.crypto.demo import ensure_demo_identity
 from app.crypto.keys import has_secret_keys
@@ -45,7 +46,7 @@ from app.imap.account import load as load_account
 from app.imap.account import load_all as load_accounts
 from app.imap.flags import change_flags, imap_account_of
 from app.imap.idle import watch
-from app.imap.sync import SyncReport, sync_account
+from app.imap.sync import SyncReport
 from app.mime.render import RenderedMessage, attachment_bytes, render
 from app.sources import open_source
 from app.store.library import IngestReport, Library, local_account
@@ -58,6 +59,7 @@ from ui.investigate_dialog import InvestigateDialog
 from ui.keys_dialog import KeysDialog
 from ui.lock import IdleWatcher, LockScreen, SettingsDialog
 from ui.models import MessageListModel
+from ui.qt import shortcut, top_items
 from ui.reader import Banner, MessageView
 from ui.search import EscapeKey, SearchPanel
 from ui.sync_panel import SyncPanel
@@ -146,9 +148,8 @@ class MainWindow(QMainWindow):
         header.resizeSection(3, 70)
         header.setSortIndicator(2, Qt.SortOrder.DescendingOrder)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.table.activated.connect(lambda _index: self.reader.body.setFocus())
-
         self.reader = MessageView()
+        self.table.activated.connect(lambda _index: self.reader.body.setFocus())
         self.reader.status.connect(self.statusBar().showMessage)
 
         self.error_banner = Banner("#f6c6c6")
@@ -345,18 +346,18 @@ class MainWindow(QMainWindow):
             self.build_private_index()
 
     def _build_shortcuts(self) -> None:
-        QShortcut(QKeySequence("Ctrl+L"), self, activated=lambda: self.lock("manual"))
+        shortcut("Ctrl+L", self, lambda: self.lock("manual"))
         for key in ("Ctrl+F", "/"):
-            QShortcut(QKeySequence(key), self, activated=self._focus_search)
-        QShortcut(QKeySequence("Ctrl+Shift+F"), self, activated=self._focus_filter)
+            shortcut(key, self, self._focus_search)
+        shortcut("Ctrl+Shift+F", self, self._focus_filter)
         self._escapes = [
             EscapeKey(self.search_edit, self._leave_search),
             EscapeKey(self.filter_edit, self._leave_filter),
         ]
-        QShortcut(QKeySequence("M"), self.table, activated=lambda: self.toggle_flag("\\Seen"))
-        QShortcut(QKeySequence("S"), self.table, activated=lambda: self.toggle_flag("\\Flagged"))
-        QShortcut(QKeySequence("J"), self, activated=lambda: self.move_selection(1))
-        QShortcut(QKeySequence("K"), self, activated=lambda: self.move_selection(-1))
+        shortcut("M", self.table, lambda: self.toggle_flag("\\Seen"))
+        shortcut("S", self.table, lambda: self.toggle_flag("\\Flagged"))
+        shortcut("J", self, lambda: self.move_selection(1))
+        shortcut("K", self, lambda: self.move_selection(-1))
 
     def _focus_search(self) -> None:
         self.search_edit.setFocus()
@@ -469,12 +470,12 @@ class MainWindow(QMainWindow):
                 self.run_search()
 
         worker.signals.result.connect(done)
-        worker.signals.error.connect(
-            lambda message: (
-                alive(self)
-                and self.statusBar().showMessage(f"Encrypted mail not searchable: {message}", 10000)
-            )
-        )
+
+        def not_searchable(message: str) -> None:
+            if alive(self):
+                self.statusBar().showMessage(f"Encrypted mail not searchable: {message}", 10000)
+
+        worker.signals.error.connect(not_searchable)
         worker.start()
 
     def update_index(self) -> None:
@@ -509,11 +510,12 @@ class MainWindow(QMainWindow):
                 self.run_search()
 
         worker.signals.progress.connect(progressed)
-        worker.signals.error.connect(
-            lambda message: (
-                alive(self) and self.error_banner.show_text(f"Search index not updated: {message}")
-            )
-        )
+
+        def not_updated(message: str) -> None:
+            if alive(self):
+                self.error_banner.show_text(f"Search index not updated: {message}")
+
+        worker.signals.error.connect(not_updated)
         worker.signals.finished.connect(finished)
         self._index_worker = worker
         worker.start()
@@ -597,22 +599,15 @@ class MainWindow(QMainWindow):
         self.sync_panel.setVisible(folders is None)  # not for the IDLE-triggered INBOX syncs
 
         def job(progress: Progress, cancel: CancelToken) -> list[SyncReport]:
-            accounts = [a for a in load_accounts(library) if names is None or a.name in names]
-            reports = []
-            for account in accounts:
-                password = secrets.get_password(account.name)
-                reports.append(
-                    sync_account(
-                        library,
-                        account,
-                        password,
-                        only_folders=folders,
-                        progress=progress,
-                        on_folder=report_folder,
-                        cancel=cancel,
-                    )
-                )
-            return reports
+            synced = sync_accounts(
+                library,
+                names,
+                only_folders=folders,
+                progress_for=lambda _account: progress,
+                on_folder=report_folder,
+                cancel=cancel,
+            )
+            return [report for _account, report in synced]
 
         self.run_job(job, "Syncing mail", self._sync_done)
 
@@ -976,10 +971,11 @@ class MainWindow(QMainWindow):
     def show_stored(self) -> None:
         """Start-up without a path: show what the store has (synced accounts, earlier sources)."""
         self.reload_folders()
-        if self.folders.currentItem() is None and self.folders.topLevelItemCount():
-            top = self.folders.topLevelItem(0)
-            if top.childCount():
-                self.folders.setCurrentItem(top.child(0))
+        tops = top_items(self.folders)
+        if self.folders.currentItem() is None and tops and tops[0].childCount():
+            first = tops[0].child(0)
+            if first is not None:
+                self.folders.setCurrentItem(first)
 
     def _selected_folder_id(self) -> int | None:
         item = self.folders.currentItem()

@@ -5,21 +5,26 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from app import secrets
+from app.accounts import (
+    add_account,
+    choose_folders,
+    remove_account,
+    server_folder_list,
+    sync_accounts,
+    test_login,
+)
 from app.cli import command, group, json_flag
 from app.cli.messages import library, synced_folder
 from app.cli.output import Record, Reply
 from app.cli.prompt import read_secret
 from app.errors import BadInput, Exit, MailproofError
 from app.imap.account import DEFAULT_PORTS, Account
-from app.imap.account import delete as delete_account
 from app.imap.account import load as load_account
 from app.imap.account import load_all as load_accounts
-from app.imap.account import save as save_account
 
 group("account", "IMAP accounts: add, list, remove, test")
 
@@ -58,8 +63,6 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("account add", "add (or update) an account", _add_arguments)
 def account_add(args: argparse.Namespace) -> Reply:
-    from app.imap.connection import check_login
-
     store = library()
     existing = {a.name: a for a in load_accounts(store)}.get(args.name)
     account = Account(
@@ -78,10 +81,7 @@ def account_add(args: argparse.Namespace) -> Reply:
         what="the password",
         from_stdin=args.password_stdin,
     )
-    assert password is not None  # required
-    info = None if args.no_test else check_login(account, password)
-    secrets.set_password(account.name, password)
-    save_account(store, account)
+    info = add_account(store, account, password, test=not args.no_test)
     document: dict[str, Any] = {"account": account.to_json(), "tested": info is not None}
     if info is not None:
         document["connection"] = info.to_json()
@@ -104,10 +104,7 @@ def account_list(_args: argparse.Namespace) -> Reply:
 
 @command("account remove", "remove an account", _name_and_json)
 def account_remove(args: argparse.Namespace) -> Reply:
-    store = library()
-    account = load_account(store, args.name)
-    delete_account(store, account.name)
-    secrets.delete_password(account.name)
+    account = remove_account(library(), args.name)
     return Reply(
         document={"account": account.name, "removed": True},
         text=f"account {account.name} removed; its synced messages stay in the store",
@@ -116,12 +113,10 @@ def account_remove(args: argparse.Namespace) -> Reply:
 
 @command("account test", "connect and log in, report TLS and capabilities", _name_and_json)
 def account_test(args: argparse.Namespace) -> Reply:
-    from app.imap.connection import check_login
-
     account = load_account(library(), args.name)
     warnings = [account.warning] if account.warning else []
     try:
-        info = check_login(account, secrets.get_password(account.name))
+        info = test_login(account)
     except MailproofError as err:
         document = {"account": account.name, "ok": False, "error": str(err)}
         return Reply(document=document if args.json else None, warnings=warnings, failure=err)
@@ -150,25 +145,13 @@ def _folders_arguments(parser: argparse.ArgumentParser) -> None:
 )
 def account_folders(args: argparse.Namespace) -> Reply:
     """List the server's folders with the sync choice; ``--only``/``--all`` change it."""
-    from app.imap.connection import server_folders
-
     store = library()
     account = load_account(store, args.name)
     warnings = [account.warning] if account.warning else []
-    remote = server_folders(account, secrets.get_password(account.name))
+    remote = server_folder_list(account)
     names = [folder.name for folder in remote]
-    if args.only:
-        unknown = [name for name in args.only if name not in names]
-        if unknown:
-            raise BadInput(
-                f"{account.name} has no folder {', '.join(map(repr, unknown))} on the server "
-                f"(it has: {', '.join(names)})"
-            )
-        account = replace(account, folders=tuple(dict.fromkeys(args.only)))
-        save_account(store, account)
-    elif args.all:
-        account = replace(account, folders=None)
-        save_account(store, account)
+    if args.only or args.all:
+        account = choose_folders(store, account, args.only if args.only else None, names)
     chosen = set(account.folders) if account.folders is not None else set(names)
     records = []
     for folder in remote:
@@ -198,31 +181,28 @@ def _sync_arguments(parser: argparse.ArgumentParser) -> None:
 @command("sync", "download new mail from IMAP accounts into the store", _sync_arguments)
 def sync(args: argparse.Namespace) -> Reply:
     from app.cli.search import update_index_quietly
-    from app.imap.sync import sync_account
     from app.tasks import stderr_progress
 
     store = library()
-    accounts = [load_account(store, args.name)] if args.name else load_accounts(store)
-    if not accounts:
+    if not args.name and not load_accounts(store):
         raise BadInput("no account configured: add one with `mailproof account add`")
+    reports = sync_accounts(
+        store,
+        [args.name] if args.name else None,
+        only_folders=args.folder,
+        progress_for=lambda account: stderr_progress(account.name),
+    )
     reply = Reply()
     failed = []
 
     def records() -> Iterator[Record]:  # each account's report as soon as it is synced
-        for account in accounts:
+        for account, report in reports:
             if account.warning:
                 reply.warnings.append(account.warning)
-            report = sync_account(
-                store,
-                account,
-                secrets.get_password(account.name),
-                only_folders=args.folder,
-                progress=stderr_progress(f"{account.name}"),
-            )
             failed.append(report.failed)
             lines = []
             for folder in report.folders:
-                where = f"{account.name}/{folder.folder}"
+                where = f"{report.account}/{folder.folder}"
                 lines.append(
                     f"{where}: {folder.new} new, {folder.changed} changed, {folder.expunged} "
                     f"gone from the server, {folder.bytes_downloaded} bytes"
