@@ -409,6 +409,8 @@ def segments(searcher: Any) -> list[tuple[SegmentView, int]]:
     """(view, first document number) of each segment the searcher reads."""
     views = []
     for sub, offset in searcher.leaf_searchers():
+        if not sub.reader().doc_count_all():  # an empty store's index: Whoosh's EmptyReader
+            continue
         view = SegmentView.of(sub.reader())
         view.searcher = sub
         views.append((view, offset))

@@ -216,3 +216,12 @@ def test_unparsable_mail_is_found_by_what_can_be_read(cli, tmp_path: Path) -> No
     hits = search(cli, "quokka")
     assert ids(hits) == {"odd@x"}
     assert ids(search(cli, "is:malformed")) == {"odd@x"}
+
+
+def test_a_search_before_any_mail_is_imported_finds_nothing_without_an_error(cli) -> None:
+    """A fresh install: the index of an empty store has no segment (Whoosh's EmptyReader)."""
+    counted = cli("count", "anything", "--json")
+    assert counted.returncode == 0, counted.stderr
+    assert json.loads(counted.stdout) == {"query": "anything", "count": 0}
+    found = cli("search", "from:alice OR subject:referral", "--json")
+    assert found.returncode == 0 and found.stdout == b"" and b"error" not in found.stderr
