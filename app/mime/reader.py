@@ -62,12 +62,12 @@ def _header_parser(policy: Policy) -> BytesHeaderParser:
     return BytesHeaderParser(policy=policy)
 
 
-def strip_bom(raw: bytes) -> bytes:
+def _strip_bom(raw: bytes) -> bytes:
     """Some Windows tools write a UTF-8 byte order mark before the first header."""
     return raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
 
 
-def header_block(raw: bytes) -> bytes:
+def _header_block(raw: bytes) -> bytes:
     """The bytes up to the first empty line: the header parser need not read the body."""
     ends = [i for i in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if i != -1]
     return raw[: min(ends) + 1] if ends else raw
@@ -81,9 +81,9 @@ def read_headers(block: bytes) -> Message:
 def read_message(raw: bytes, policy: ReadPolicy) -> Message:
     """``raw`` parsed as ``policy`` says, a leading byte order mark dropped. The stdlib parser
     does not raise on malformed mail: it records ``defects`` on the parts."""
-    raw = strip_bom(raw)
+    raw = _strip_bom(raw)
     if policy.headers_only:
-        return _header_parser(policy.email_policy).parsebytes(header_block(raw))
+        return _header_parser(policy.email_policy).parsebytes(_header_block(raw))
     return message_from_bytes(raw, policy=policy.email_policy)
 
 
