@@ -12,8 +12,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import Message
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from email.utils import getaddresses
 from typing import Any
 
@@ -21,12 +19,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from app.crypto.verdict import Encryption, PartVerdict, Scheme, SecureReading, Signature
+from app.mime.reader import read_headers
 
 MAX_DEPTH = 12  # nested multiparts and crypto layers; deeper mail is refused, not followed
 MAX_CRYPTO_LAYERS = 4  # encrypted inside signed inside encrypted …
 MAX_PARTS = 1000
 
-_HEADERS = BytesHeaderParser(policy=compat32)
 _PKCS7_MIME = ("application/pkcs7-mime", "application/x-pkcs7-mime")
 _PKCS7_SIGNATURE = ("application/pkcs7-signature", "application/x-pkcs7-signature")
 
@@ -156,7 +154,7 @@ def _walk(
     """Record verdicts for ``raw`` and below; return the entity as it is to be displayed."""
     walk.count += 1
     headers_raw, body = split_entity(raw)
-    headers = _HEADERS.parsebytes(headers_raw)
+    headers = read_headers(headers_raw)
     content_type = headers.get_content_type()
     if depth > MAX_DEPTH or walk.count > MAX_PARTS:
         walk.warnings.append(
@@ -252,7 +250,7 @@ def _signed(
         return headers_raw + b"\r\n"
     content, signature_part = parts[0], parts[1]
     signature_headers_raw, signature_body = split_entity(signature_part)
-    signature_headers = _HEADERS.parsebytes(signature_headers_raw)
+    signature_headers = read_headers(signature_headers_raw)
     signature_bytes = _decoded_payload(signature_headers, signature_body)
     if protocol in _PKCS7_SIGNATURE or signature_headers.get_content_type() in _PKCS7_SIGNATURE:
         from app.crypto import smime
@@ -355,7 +353,7 @@ def _pgp_mime(
     payload = b""
     for part in parts:
         part_headers_raw, part_body = split_entity(part)
-        part_headers = _HEADERS.parsebytes(part_headers_raw)
+        part_headers = read_headers(part_headers_raw)
         if part_headers.get_content_type() == "application/octet-stream" or (
             b"-----BEGIN PGP MESSAGE-----" in part_body
         ):
@@ -539,7 +537,7 @@ def _worst(signatures: Sequence[Signature]) -> Signature:
 def is_protected(raw: bytes) -> bool:
     """Whether ``raw`` holds anything to decrypt or verify (a cheap look, no crypto)."""
     headers_raw, body = split_entity(raw)
-    content_type = _HEADERS.parsebytes(headers_raw).get_content_type()
+    content_type = read_headers(headers_raw).get_content_type()
     if content_type in ("multipart/signed", "multipart/encrypted", *_PKCS7_MIME):
         return True
     return any(
@@ -563,7 +561,7 @@ def read_secure(
     from app.mime.render import render
 
     headers_raw, _ = split_entity(raw)
-    outer = _HEADERS.parsebytes(headers_raw)
+    outer = read_headers(headers_raw)
     walk = _Walk(keys=keys, from_address=_from_address(outer))
     try:
         shown = _walk(walk, raw, "1", 0, Encryption(), Signature())

@@ -10,8 +10,6 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.policy import compat32
 from email.utils import getaddresses
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +26,7 @@ from app.delivery.dns import (
     dkim_dnsfunc,
     parse_iso,
 )
+from app.mime.reader import HEADERS_ONLY, read_message
 
 DkimStatus = Literal["pass", "fail", "temperror", "permerror", "none", "not-checked"]
 ArcStatus = Literal["pass", "fail", "none", "temperror", "not-checked"]
@@ -188,7 +187,7 @@ def organisational(domain: str) -> str:
 def from_domain(raw: bytes) -> str | None:
     """The domain of the first address in From, lower case; None when there is none."""
     try:
-        message = message_from_bytes(raw, policy=compat32)
+        message = read_message(raw, HEADERS_ONLY)
         addresses = getaddresses([str(v) for v in message.get_all("From") or []])
     except Exception:  # noqa: BLE001 - a From the parser chokes on is simply no From
         return None

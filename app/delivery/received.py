@@ -10,10 +10,10 @@ import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.policy import compat32
 from email.utils import parsedate_tz
 from typing import Any
+
+from app.mime.reader import HEADERS_ONLY, raw_header_text, read_message
 
 MAX_HEADER = 64 * 1024  # longer values are cut before parsing (kept whole in ``raw``)
 
@@ -335,14 +335,8 @@ def parse_received(values: Sequence[str]) -> list[Hop]:
 
 def received_values(raw: bytes) -> list[str]:
     """The Received header values of a raw message (8-bit bytes decoded leniently)."""
-    message = message_from_bytes(raw, policy=compat32)
-    values = []
-    for value in message.get_all("Received") or []:
-        text = str(value)
-        if any("\udc80" <= c <= "\udcff" for c in text):
-            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        values.append(text)
-    return values
+    message = read_message(raw, HEADERS_ONLY)
+    return [raw_header_text(value) for value in message.get_all("Received") or []]
 
 
 def hops_of(raw: bytes) -> list[Hop]:

@@ -8,8 +8,6 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.policy import compat32
 from typing import Any
 
 from app.delivery.authres import CLAIM_WARNING, AuthResults, authentication_results
@@ -25,6 +23,7 @@ from app.delivery.dns import DnsAnswer, Recorder, Resolver
 from app.delivery.locate import locate
 from app.delivery.received import Hop, hops_of
 from app.investigate.cues import Cue, cues
+from app.mime.reader import HEADERS_ONLY, read_message
 from app.mime.summary import summarize
 from app.store.library import Library
 from app.store.records import CopyLocation
@@ -209,7 +208,7 @@ def _hints(
         hints.append(
             f"the message claims our own domain {sender} but its DKIM signature does not verify"
         )
-    message = message_from_bytes(raw, policy=compat32)
+    message = read_message(raw, HEADERS_ONLY)
     message_id = str(message.get("Message-ID") or "")
     if sender and "@" in message_id:
         id_domain = message_id.rsplit("@", 1)[1].strip(" >").lower()

@@ -16,7 +16,7 @@ from typing import Any
 
 from flufl.bounce import all_failures
 
-from app.mime.summary import decode_text
+from app.mime.reader import header_text, part_text
 
 # RFC 3463 / RFC 5248 enhanced status codes, subject.detail → words a user understands.
 DETAILS = {
@@ -175,8 +175,8 @@ def _original(message: Message) -> tuple[str | None, str | None, str | None]:
             mid = inner.get("Message-ID")
             return (
                 str(mid).strip() if mid else None,
-                decode_text(inner.get("Subject")) or None,
-                decode_text(inner.get("From")) or None,
+                header_text(inner.get("Subject")) or None,
+                header_text(inner.get("From")) or None,
             )
     return None, None, None
 
@@ -244,7 +244,7 @@ def _from_dsn(message: Message, blocks: list[Message], known: list[str]) -> Boun
 
 def _from_heuristics(message: Message, known: list[str]) -> Bounce | None:
     sender = str(message.get("From") or "")
-    subject = decode_text(message.get("Subject"))
+    subject = header_text(message.get("Subject"))
     looks_like = bool(_BOUNCE_SENDERS.search(sender) or _BOUNCE_SUBJECTS.search(subject))
     temporary, permanent = all_failures(message)
     if not (temporary or permanent) or not looks_like:
@@ -287,9 +287,7 @@ def _plain_text(message: Message) -> str:
     chunks = []
     for part in message.walk():
         if part.get_content_type() == "text/plain":
-            data = part.get_payload(decode=True)
-            if isinstance(data, bytes):
-                chunks.append(data.decode(part.get_content_charset() or "utf-8", "replace"))
+            chunks.append(part_text(part))
     return "\n".join(chunks)
 
 

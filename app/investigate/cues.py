@@ -8,9 +8,7 @@ import contextlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from email import message_from_bytes
 from email.message import Message
-from email.policy import compat32
 from email.utils import getaddresses
 from html.parser import HTMLParser
 from typing import Any
@@ -19,7 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 from confusable_homoglyphs import confusables
 
 from app.delivery.dkim import organisational
-from app.mime.summary import decode_text
+from app.mime.reader import FOR_INDEX, header_text, part_text, read_message
 
 TOKEN = re.compile(r"^[A-Za-z0-9_\-=.%]{20,}$")
 TRACK_PATH = re.compile(r"/(click|track|trk|open|redirect|r|c|l|ls|e)/", re.IGNORECASE)
@@ -65,9 +63,7 @@ def _html_parts(message: Message) -> list[str]:
     texts = []
     for part in message.walk():
         if part.get_content_type() == "text/html":
-            data = part.get_payload(decode=True)
-            if isinstance(data, bytes):
-                texts.append(data.decode(part.get_content_charset() or "utf-8", "replace"))
+            texts.append(part_text(part))
     return texts
 
 
@@ -128,7 +124,7 @@ def _html_links(message: Message) -> tuple[list[str], list[str]]:
 def cues(raw: bytes, known_domains: Iterable[str] = ()) -> list[Cue]:
     """Every cue found; a message without any gives an empty list. Never raises."""
     try:
-        message = message_from_bytes(raw, policy=compat32)
+        message = read_message(raw, FOR_INDEX)
     except Exception:  # noqa: BLE001
         return []
     found: list[Cue] = []
@@ -160,7 +156,7 @@ def cues(raw: bytes, known_domains: Iterable[str] = ()) -> list[Cue]:
             "info",
             "the sender asked for a read receipt — Mailproof never sends one",
         )
-    senders = getaddresses([decode_text(v) for v in message.get_all("From") or []])
+    senders = getaddresses([header_text(v) for v in message.get_all("From") or []])
     display, address = senders[0] if senders else ("", "")
     address = address.lower()
     hidden = re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", display)
@@ -172,7 +168,7 @@ def cues(raw: bytes, known_domains: Iterable[str] = ()) -> list[Cue]:
             f"{address or 'an unknown address'}",
         )
     domain = address.rsplit("@", 1)[1] if "@" in address else ""
-    for _, reply in getaddresses([decode_text(v) for v in message.get_all("Reply-To") or []]):
+    for _, reply in getaddresses([header_text(v) for v in message.get_all("Reply-To") or []]):
         reply_domain = reply.rsplit("@", 1)[1].lower() if "@" in reply else ""
         if domain and reply_domain and organisational(reply_domain) != organisational(domain):
             add(

@@ -9,21 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email import message_from_bytes
 from email.message import Message
-from email.policy import compat32
 from email.utils import getaddresses
 
 from app.mime.html import html_to_text
-from app.mime.summary import (
-    Address,
-    _defect_names,
-    _message_ids,
-    decode_text,
-    is_attachment,
-    parse_date,
-    strip_bom,
-)
+from app.mime.reader import FOR_INDEX, filename, header_text, part_text, read_message
+from app.mime.summary import Address, _defect_names, _message_ids, is_attachment, parse_date
 
 MAX_BODY_CHARS = 256 * 1024  # text indexed per message; the rest of a huge log is not words
 MAX_PART_BYTES = 4 * 1024 * 1024  # a text part larger than this is read only this far
@@ -56,7 +47,7 @@ def _addresses(message: Message, name: str, problems: list[str]) -> tuple[Addres
     values = message.get_all(name) or []
     if not values:
         return ()
-    decoded = [decode_text(v, problems) for v in values]
+    decoded = [header_text(v, problems) for v in values]
     try:
         pairs = getaddresses(decoded)
     except (ValueError, IndexError) as err:  # pragma: no cover - stdlib oddities
@@ -67,23 +58,6 @@ def _addresses(message: Message, name: str, problems: list[str]) -> tuple[Addres
         for display, addr in pairs
         if display or addr
     )
-
-
-def _payload_text(part: Message, problems: list[str]) -> str:
-    try:
-        payload = part.get_payload(decode=True)
-    except (ValueError, TypeError, AssertionError) as err:
-        problems.append(f"unreadable {part.get_content_type()} part: {err}")
-        return ""
-    if not isinstance(payload, bytes):
-        return ""
-    payload = payload[:MAX_PART_BYTES]
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return payload.decode(charset, errors="replace")
-    except LookupError:
-        problems.append(f"unknown charset {charset!r}; read as UTF-8")
-        return payload.decode("utf-8", errors="replace")
 
 
 def _dkim_claim(message: Message) -> str | None:
@@ -108,7 +82,7 @@ def _dkim_claim(message: Message) -> str | None:
 def read_facts(raw: bytes) -> Facts:
     """The searchable facts of ``raw``."""
     problems: list[str] = []
-    message = message_from_bytes(strip_bom(raw), policy=compat32)
+    message = read_message(raw, FOR_INDEX)
     problems.extend(_defect_names(message))
     content_type = message.get_content_type()
     smime_type = str(message.get_param("smime-type") or "").lower()
@@ -131,20 +105,20 @@ def read_facts(raw: bytes) -> Facts:
                 is_signed = True
             continue
         if is_attachment(part):
-            name = decode_text(part.get_filename() or "", problems)
+            name = filename(part, problems)
             attachments.append((name, part_type))
             continue
         if is_encrypted or size >= MAX_BODY_CHARS:
             continue
         if part_type == "text/plain":
-            text = _payload_text(part, problems)
+            text = part_text(part, problems, MAX_PART_BYTES)
             if "-----BEGIN PGP MESSAGE-----" in text:
                 is_encrypted = True
                 continue
             if "-----BEGIN PGP SIGNED MESSAGE-----" in text:
                 is_signed = True
         elif part_type == "text/html":
-            text = html_to_text(_payload_text(part, problems))
+            text = html_to_text(part_text(part, problems, MAX_PART_BYTES))
         else:
             continue
         texts.append(text)
@@ -164,7 +138,7 @@ def read_facts(raw: bytes) -> Facts:
         to=_addresses(message, "To", problems),
         cc=_addresses(message, "Cc", problems),
         bcc=_addresses(message, "Bcc", problems),
-        subject=decode_text(message.get("Subject"), problems),
+        subject=header_text(message.get("Subject"), problems),
         body="\n".join(texts)[:MAX_BODY_CHARS],
         attachments=tuple(attachments),
         is_encrypted=is_encrypted,

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
-from email.policy import default
 from typing import Any
 
 from app.mime.attachments import safe_filename
 from app.mime.html import html_to_text, sanitize
-from app.mime.summary import decode_text, is_attachment, strip_bom
+from app.mime.reader import FOR_DISPLAY, header_text, part_text, read_message
+from app.mime.summary import is_attachment
 
 
 @dataclass(frozen=True)
@@ -68,72 +66,32 @@ class RenderedMessage:
         }
 
 
-def decode_part_text(part: Message, warnings: list[str]) -> str:
-    """Decode a text part; unknown or wrong charsets become a warning, never an exception."""
-    payload = part.get_payload(decode=True)
-    data = payload if isinstance(payload, bytes) else b""
-    charset = part.get_content_charset() or "us-ascii"
+def _header_value(name: str, value: Any, source: Any, warnings: list[str]) -> str:
+    """What the reader shows for one header: ``policy.default``'s typed value for well-formed
+    mail; the shared decoder's reading when the header has raw 8-bit bytes or encoded-words
+    the typed registry would not decode by the shared charset rules."""
+    if isinstance(source, str) and (not source.isascii() or "=?" in source):
+        problems: list[str] = []
+        text = header_text(source, problems)
+        if problems or not source.isascii():
+            warnings.extend(problems)
+            return text
     try:
-        return data.decode(charset)
-    except LookupError:
-        warnings.append(
-            f"unknown charset {charset!r}: shown as UTF-8, some characters may be wrong"
-        )
-        return data.decode("utf-8", errors="replace")
-    except UnicodeDecodeError:
-        if charset in ("us-ascii", "ascii"):
-            try:  # 8-bit text labelled ASCII is nearly always UTF-8
-                return data.decode("utf-8")
-            except UnicodeDecodeError:
-                pass
-        warnings.append(
-            f"some bytes are not valid {charset}: they are shown as \N{REPLACEMENT CHARACTER}"
-        )
-        return data.decode(charset, errors="replace")
-
-
-def _has_raw_8bit(value: str) -> bool:
-    """The parser keeps undeclared 8-bit header bytes as surrogate escapes (U+DC80–U+DCFF)."""
-    return any("\udc80" <= char <= "\udcff" for char in value)
-
-
-def _from_raw_8bit(value: str) -> str:
-    """A header sent as raw 8-bit bytes (no RFC 2047): UTF-8 if it is, else Windows-1252 —
-    what mail clients do — instead of replacement marks; encoded-words are still decoded."""
-    data = value.encode("utf-8", "surrogateescape")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-    return decode_text(text)
-
-
-def _header_value(message: Message, name: str, raw_value: Any, warnings: list[str]) -> str:
-    try:
-        return " ".join(str(raw_value).split())
+        return " ".join(str(value).split())
     except Exception:  # a header the typed registry cannot even render  # noqa: BLE001
         warnings.append(f"unreadable {name} header")
-        return decode_text(str(message.get(name, "")))
-
-
-def _shown(message: Message, raw_values: dict[str, Any], name: str, warnings: list[str]) -> str:
-    raw_value = raw_values.get(name)
-    if isinstance(raw_value, str) and _has_raw_8bit(raw_value):
-        return _from_raw_8bit(raw_value)
-    return _header_value(message, name, message.get(name, ""), warnings)
+        return header_text(str(source))
 
 
 def render(raw: bytes) -> RenderedMessage:
-    """Parse ``raw`` with ``policy.default`` and build what a reader pane shows."""
-    message = message_from_bytes(strip_bom(raw), policy=default)
+    """Parse ``raw`` for display (typed headers) and build what a reader pane shows."""
+    message = read_message(raw, FOR_DISPLAY)
     warnings: list[str] = []
     headers: list[tuple[str, str]] = []
-    raw_values = dict(message.raw_items())
+    first: dict[str, str] = {}
     for (name, value), (_name, source) in zip(message.items(), message.raw_items(), strict=True):
-        shown = (
-            _from_raw_8bit(source) if isinstance(source, str) and _has_raw_8bit(source) else None
-        )
-        headers.append((name, shown or _header_value(message, name, value, warnings)))
+        headers.append((name, _header_value(name, value, source, warnings)))
+        first.setdefault(name.lower(), headers[-1][1])
 
     plain: list[str] = []
     html_parts: list[str] = []
@@ -147,7 +105,7 @@ def render(raw: bytes) -> RenderedMessage:
         if part.get_content_maintype() == "multipart":
             # A multipart without a usable boundary: its body is all there is, show it as text.
             warnings.append(f"{content_type} part without a boundary: shown as plain text")
-            plain.append(decode_part_text(part, warnings))
+            plain.append(part_text(part, warnings))
             continue
         if content_type not in ("text/plain", "text/html") or is_attachment(part):
             payload = part.get_payload(decode=True)
@@ -169,9 +127,9 @@ def render(raw: bytes) -> RenderedMessage:
             )
             continue
         if content_type == "text/html":
-            html_parts.append(decode_part_text(part, warnings))
+            html_parts.append(part_text(part, warnings))
         elif part.get_content_maintype() == "text":
-            plain.append(decode_part_text(part, warnings))
+            plain.append(part_text(part, warnings))
 
     html: str | None = None
     blocked: tuple[str, ...] = ()
@@ -181,10 +139,10 @@ def render(raw: bytes) -> RenderedMessage:
     text = "\n\n".join(plain) if plain else (html_to_text(html) if html else "")
     return RenderedMessage(
         headers=tuple(headers),
-        subject=_shown(message, raw_values, "Subject", warnings),
-        from_=_shown(message, raw_values, "From", warnings),
-        to=_shown(message, raw_values, "To", warnings),
-        cc=_shown(message, raw_values, "Cc", warnings),
+        subject=first.get("subject", ""),
+        from_=first.get("from", ""),
+        to=first.get("to", ""),
+        cc=first.get("cc", ""),
         date=str(message.get("Date", "")),
         text=text,
         html=html,
@@ -196,7 +154,7 @@ def render(raw: bytes) -> RenderedMessage:
 
 def attachment_bytes(raw: bytes, index: int) -> bytes:
     """The decoded content of the part at ``index`` (as numbered in :func:`render`)."""
-    message = message_from_bytes(strip_bom(raw), policy=default)
+    message = read_message(raw, FOR_DISPLAY)
     for position, part in enumerate(message.walk()):
         if position == index:
             payload = part.get_payload(decode=True)

@@ -5,15 +5,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email import message_from_bytes
-from email.header import Header, decode_header, make_header
 from email.message import Message
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
 from typing import Any
 
-_HEADER_PARSER = BytesHeaderParser(policy=compat32)
+from app.mime.reader import FOR_INDEX, HEADERS_ONLY, filename, header_text, read_message
 
 
 @dataclass(frozen=True)
@@ -79,46 +75,11 @@ def iso_utc(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _raw_8bit(value: Header) -> str:
-    """A header sent as raw 8-bit bytes (no RFC 2047): UTF-8 if it is, else Windows-1252."""
-    parts = []
-    for chunk, _charset in decode_header(value):
-        if isinstance(chunk, bytes):
-            try:
-                parts.append(chunk.decode("utf-8"))
-            except UnicodeDecodeError:
-                parts.append(chunk.decode("cp1252", errors="replace"))
-        else:
-            parts.append(chunk)
-    return "".join(parts)
-
-
-def decode_text(value: str | Header | None, defects: list[str] | None = None) -> str:
-    """Decode RFC 2047 encoded-words; undecodable charsets are replaced, never raised."""
-    if value is None:
-        return ""
-    if isinstance(value, Header):  # compat32's wrapper for raw 8-bit header bytes
-        return " ".join(_raw_8bit(value).split())
-    try:
-        text = str(make_header(decode_header(value)))
-    except (LookupError, UnicodeError, ValueError, AssertionError):
-        if defects is not None:
-            defects.append(f"undecodable encoded header: {value[:80]!r}")
-        parts = []
-        for chunk, _charset in decode_header(value):
-            if isinstance(chunk, bytes):
-                parts.append(chunk.decode("utf-8", errors="replace"))
-            else:
-                parts.append(chunk)
-        text = "".join(parts)
-    return " ".join(text.split())
-
-
 def _addresses(message: Message, name: str, defects: list[str]) -> tuple[Address, ...]:
     values = message.get_all(name) or []
     if not values:
         return ()
-    decoded = [decode_text(v, defects) for v in values]
+    decoded = [header_text(v, defects) for v in values]
     return tuple(
         Address(" ".join(display.split()), addr)
         for display, addr in getaddresses(decoded)
@@ -166,7 +127,7 @@ def is_attachment(part: Message) -> bool:
     disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
     if disposition == "attachment":
         return True
-    if part.get_filename():
+    if filename(part):
         return True
     return part.get_content_maintype() not in ("text", "multipart", "message") and (
         disposition != "inline"
@@ -189,7 +150,7 @@ def _structure(raw: bytes, headers: Message, defects: list[str]) -> tuple[bool, 
         if not headers.get("Content-Type"):
             return False, False, is_signed
         return is_attachment(headers), False, is_signed
-    message = message_from_bytes(raw, policy=compat32)
+    message = read_message(raw, FOR_INDEX)
     defects.extend(_defect_names(message))
     has_attachments = False
     for part in message.walk():
@@ -214,24 +175,12 @@ def _defect_names(message: Message) -> list[str]:
     return found
 
 
-def _header_block(raw: bytes) -> bytes:
-    """The bytes up to the first empty line: the header parser need not read the body."""
-    ends = [i for i in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if i != -1]
-    return raw[: min(ends) + 1] if ends else raw
-
-
-def strip_bom(raw: bytes) -> bytes:
-    """Some Windows tools write a UTF-8 byte order mark before the first header."""
-    return raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
-
-
 def summarize(raw: bytes, sha256: str | None = None) -> MessageSummary:
     """Read the list facts of ``raw``; never raises on malformed mail (problems → ``defects``)."""
     defects: list[str] = []
     size = len(raw)
     sha256 = sha256 or hashlib.sha256(raw).hexdigest()  # of the bytes as stored, BOM and all
-    raw = strip_bom(raw)
-    headers = _HEADER_PARSER.parsebytes(_header_block(raw))
+    headers = read_message(raw, HEADERS_ONLY)
     defects.extend(_defect_names(headers))
     has_attachments, is_encrypted, is_signed = _structure(raw, headers, defects)
     message_id = _message_ids(headers.get("Message-ID"))
@@ -248,7 +197,7 @@ def summarize(raw: bytes, sha256: str | None = None) -> MessageSummary:
         from_=_addresses(headers, "From", defects),
         to=_addresses(headers, "To", defects),
         cc=_addresses(headers, "Cc", defects),
-        subject=decode_text(headers.get("Subject"), defects),
+        subject=header_text(headers.get("Subject"), defects),
         has_attachments=has_attachments,
         in_reply_to=in_reply_to[0] if in_reply_to else None,
         references=_message_ids(headers.get("References")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -215,3 +216,36 @@ def test_unreadable_file_in_a_maildir_is_skipped_with_a_warning(
     assert [json.loads(line)["subject"] for line in result.stdout.splitlines()] == ["readable"]
     assert "2.locked" in _stderr(result)
     assert "Traceback" not in _stderr(result)
+
+
+def test_unknown_charsets_in_headers_and_parts_are_warned_not_a_traceback(
+    cli, tmp_path: Path
+) -> None:
+    path = tmp_path / "klingon.eml"
+    raw = (
+        b"From: Alice <alice@example.org>\nTo: Bob <bob@example.com>\n"
+        b"Subject: =?x-unknown?B?" + base64.b64encode("Café olé".encode("cp1252")) + b"?=\n"
+        b"Date: Mon, 1 Jan 2024 10:00:00 +0000\nMessage-ID: <k@example.org>\n"
+        b"Received: from mx.example.org by mx.example.com; Mon, 1 Jan 2024 10:00:01 +0000\n"
+        b"MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=K\n\n"
+        b'--K\nContent-Type: text/plain; charset="x-mac-klingon"\n\nGr\xfc\xdfe uryyb\n'
+        b'--K\nContent-Type: text/html; charset="rot13"\n\n<p>uryyb</p>\n--K--\n'
+    )
+    path.write_bytes(raw)
+    ident = hashlib.sha256(raw).hexdigest()[:12]
+
+    traced = cli("trace", "--offline", "--json", path)
+    assert traced.returncode == 0, _stderr(traced)
+    assert "Traceback" not in _stderr(traced) and "internal error" not in _stderr(traced)
+    assert json.loads(traced.stdout)["hops"][0]["by_host"] == "mx.example.com"
+
+    [record] = _assert_listed_with_problems(cli("list", path, "--json"))
+    assert record["subject"] == "Café olé"
+
+    shown = cli("show", path, ident, "--json")
+    assert shown.returncode == 1
+    assert "Traceback" not in _stderr(shown) and "internal error" not in _stderr(shown)
+    assert "x-mac-klingon" in _stderr(shown) and "rot13" in _stderr(shown)
+    document = json.loads(shown.stdout)
+    assert document["subject"] == "Café olé"
+    assert "Grüße uryyb" in document["text"]
