@@ -19,7 +19,6 @@ MAX_HEADER = 64 * 1024  # longer values are cut before parsing (kept whole in ``
 
 TLS_PROTOCOLS = {"ESMTPS", "ESMTPSA", "LMTPS", "SMTPS", "HTTPS", "UTF8SMTPS", "UTF8SMTPSA"}
 PLAIN_PROTOCOLS = {"SMTP", "ESMTP", "ESMTPA", "LMTP", "LMTPA", "UTF8SMTP", "HTTP"}
-KEYWORDS = ("from", "by", "via", "with", "id", "for")
 
 _TLS_VERSION = re.compile(
     r"\b(TLS\s?v?1(?:[._]\d)?|TLS1_\d|SSLv3|TLS1\.\d)\b", re.IGNORECASE
