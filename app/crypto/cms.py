@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +42,16 @@ from cryptography.hazmat.primitives.kdf.x963kdf import X963KDF
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from app.crypto.cms_algorithms import (
+    CONTENT_CIPHERS,
+    CONTENT_TYPE_LABELS,
+    CURVES,
+    HASHES,
+    KEY_AGREEMENT,
+    KEY_WRAPS,
+    ContentCipher,
+    triple_des_key_unwrap,
+)
 from app.errors import MailproofError
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -125,90 +134,6 @@ def _ecc_cms_shared_info(key_info_der: bytes, ukm: bytes | None, kek_bits: int) 
     return _der_tlv(0x30, body)
 
 
-# --------------------------------------------------------------------------- algorithm tables
-
-_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1,
-    "sha224": hashes.SHA224,
-    "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384,
-    "sha512": hashes.SHA512,
-}
-
-# (cofactor?, KDF hash) for dhSinglePass schemes (RFC 5753, SEC 1).
-_KEY_AGREEMENT: dict[str, tuple[bool, str]] = {
-    "1.3.133.16.840.63.0.2": (False, "sha1"),
-    "1.3.132.1.11.0": (False, "sha224"),
-    "1.3.132.1.11.1": (False, "sha256"),
-    "1.3.132.1.11.2": (False, "sha384"),
-    "1.3.132.1.11.3": (False, "sha512"),
-    "1.3.133.16.840.63.0.3": (True, "sha1"),
-    "1.3.132.1.14.0": (True, "sha224"),
-    "1.3.132.1.14.1": (True, "sha256"),
-    "1.3.132.1.14.2": (True, "sha384"),
-    "1.3.132.1.14.3": (True, "sha512"),
-}
-
-# wrap algorithm name -> (label, KEK length)
-_KEY_WRAPS: dict[str, tuple[str, int]] = {
-    "aes128_wrap": ("aes128-wrap", 16),
-    "aes192_wrap": ("aes192-wrap", 24),
-    "aes256_wrap": ("aes256-wrap", 32),
-    "1.2.840.113549.1.9.16.3.6": ("3des-wrap", 24),  # id-alg-CMS3DESwrap (RFC 3217), legacy
-}
-
-_3DES_WRAP_IV = bytes.fromhex("4adda22c79e82105")
-
-
-def _3des_key_unwrap(kek: bytes, wrapped: bytes) -> bytes:
-    """RFC 3217 section 3.2 (openssl uses it for 3DES content keys with ECDH)."""
-    if len(wrapped) != 40:
-        raise InvalidUnwrap("3DES-wrapped key must be 40 bytes")
-    dec = Cipher(TripleDES(kek), modes.CBC(_3DES_WRAP_IV)).decryptor()
-    temp2 = (dec.update(wrapped) + dec.finalize())[::-1]
-    iv, temp1 = temp2[:8], temp2[8:]
-    dec = Cipher(TripleDES(kek), modes.CBC(iv)).decryptor()
-    cek_icv = dec.update(temp1) + dec.finalize()
-    cek, icv = cek_icv[:24], cek_icv[24:]
-    digest = hashes.Hash(hashes.SHA1())  # noqa: S303 (RFC 3217 mandates SHA-1 here)
-    digest.update(cek)
-    if not hmac.compare_digest(digest.finalize()[:8], icv):
-        raise InvalidUnwrap("3DES key wrap integrity check failed")
-    return cek
-
-
-_CURVES: dict[str, str] = {"secp256r1": "p256", "secp384r1": "p384", "secp521r1": "p521"}
-
-
-@dataclass(frozen=True)
-class _Cipher:
-    name: str
-    mode: str  # "cbc" | "gcm" | "3des"
-    key_len: int
-    weak: bool
-
-
-_CONTENT_CIPHERS: dict[str, _Cipher] = {
-    "aes128_cbc": _Cipher("aes-128-cbc", "cbc", 16, False),
-    "aes192_cbc": _Cipher("aes-192-cbc", "cbc", 24, False),
-    "aes256_cbc": _Cipher("aes-256-cbc", "cbc", 32, False),
-    "aes128_gcm": _Cipher("aes-128-gcm", "gcm", 16, False),
-    "aes192_gcm": _Cipher("aes-192-gcm", "gcm", 24, False),
-    "aes256_gcm": _Cipher("aes-256-gcm", "gcm", 32, False),
-    "tripledes_3key": _Cipher("3des-cbc", "3des", 24, True),
-}
-
-_CONTENT_TYPE_LABELS = {
-    "data": "data (not encrypted)",
-    "signed_data": "signed-data (a signed, not an encrypted, message)",
-    "digested_data": "digested-data",
-    "encrypted_data": "encrypted-data (password based, no recipients)",
-    "authenticated_data": "authenticated-data (MAC only, not encrypted)",
-    "compressed_data": "compressed-data",
-    "signed_and_enveloped_data": "PKCS#7 signed-and-enveloped-data",
-}
-
-
 # --------------------------------------------------------------------------- parsed model
 
 
@@ -243,7 +168,7 @@ class _KeyAgree:
 
 @dataclass(frozen=True)
 class _Content:
-    cipher: _Cipher
+    cipher: ContentCipher
     iv: bytes
     icv_len: int
     ciphertext: bytes
@@ -394,7 +319,7 @@ def _parse_key_trans(ktri: Any) -> _KeyTrans:
         return _KeyTrans(rid, encrypted_key, None, f"OAEP label source {psrc['algorithm'].dotted}")
     label = bytes(psrc["parameters"].native or b"")
     for h in (hash_name, mgf_hash):
-        if h not in _HASHES:
+        if h not in HASHES:
             return _KeyTrans(rid, encrypted_key, None, f"OAEP hash {h}")
     return _KeyTrans(rid, encrypted_key, (hash_name, mgf_hash, label), None)
 
@@ -415,10 +340,10 @@ def _parse_key_agree(kari: Any) -> list[_KeyAgree]:
     ukm = None if isinstance(ukm_value, asn1_core.Void) else bytes(ukm_value.native)
     ka_alg = kari["key_encryption_algorithm"]
     ka_oid = ka_alg["algorithm"].dotted
-    cofactor, kdf_hash = _KEY_AGREEMENT.get(ka_oid, (False, ""))
+    cofactor, kdf_hash = KEY_AGREEMENT.get(ka_oid, (False, ""))
     wrap_der = b""
     wrap = ""
-    if ka_oid not in _KEY_AGREEMENT:
+    if ka_oid not in KEY_AGREEMENT:
         unsupported = unsupported or f"key agreement algorithm {ka_oid}"
     else:
         params = ka_alg["parameters"]
@@ -428,7 +353,7 @@ def _parse_key_agree(kari: Any) -> list[_KeyAgree]:
         wrap_der = wrap_alg.dump()
         wrap_oid = wrap_alg["algorithm"].dotted
         wrap = str(asn1_cms.KeyEncryptionAlgorithmId.map(wrap_oid))
-        if wrap not in _KEY_WRAPS:
+        if wrap not in KEY_WRAPS:
             unsupported = unsupported or f"key wrap algorithm {wrap}"
     out = []
     for rek in kari["recipient_encrypted_keys"]:
@@ -457,7 +382,7 @@ def _parse_content(eci: Any, mac: bytes, aad: bytes, authenticated: bool) -> _Co
     alg = eci["content_encryption_algorithm"]
     oid = alg["algorithm"].dotted
     name = alg["algorithm"].native
-    cipher = _CONTENT_CIPHERS.get(name)
+    cipher = CONTENT_CIPHERS.get(name)
     if cipher is None:
         label = name if name != oid else "unknown"
         raise CmsUnsupported(f"content encryption algorithm {label} ({oid}) is not supported")
@@ -495,7 +420,7 @@ def _parse_content(eci: Any, mac: bytes, aad: bytes, authenticated: bool) -> _Co
 def _parse_envelope(info: Any) -> _Envelope:
     content_type = info["content_type"].native
     if content_type not in ("enveloped_data", "authenticated_enveloped_data"):
-        label = _CONTENT_TYPE_LABELS.get(str(content_type), f"content type {content_type}")
+        label = CONTENT_TYPE_LABELS.get(str(content_type), f"content type {content_type}")
         raise CmsMalformed(f"this CMS message is {label}, not an encrypted (enveloped) message")
     env = info["content"]
     authenticated = content_type == "authenticated_enveloped_data"
@@ -579,7 +504,7 @@ def _unwrap_key_trans(r: _KeyTrans, key: rsa.RSAPrivateKey) -> tuple[bytes, str]
     else:
         h, mh, label = r.oaep
         pad = asym_padding.OAEP(
-            mgf=asym_padding.MGF1(_HASHES[mh]()), algorithm=_HASHES[h](), label=label or None
+            mgf=asym_padding.MGF1(HASHES[mh]()), algorithm=HASHES[h](), label=label or None
         )
         km = f"rsa-oaep-{h}" if h == mh else f"rsa-oaep-{h}-mgf1-{mh}"
     try:
@@ -589,22 +514,22 @@ def _unwrap_key_trans(r: _KeyTrans, key: rsa.RSAPrivateKey) -> tuple[bytes, str]
 
 
 def _unwrap_key_agree(r: _KeyAgree, key: ec.EllipticCurvePrivateKey) -> tuple[bytes, str]:
-    curve = _CURVES.get(key.curve.name, key.curve.name)
+    curve = CURVES.get(key.curve.name, key.curve.name)
     try:
         peer = ec.EllipticCurvePublicKey.from_encoded_point(key.curve, r.originator_point)
     except ValueError:
         raise _Failed(f"the sender's ephemeral key is not a point on {curve}") from None
     shared = key.exchange(ec.ECDH(), peer)
-    wrap_label, kek_len = _KEY_WRAPS[r.wrap]
+    wrap_label, kek_len = KEY_WRAPS[r.wrap]
     shared_info = _ecc_cms_shared_info(r.wrap_der, r.ukm, kek_len * 8)
-    kek = X963KDF(algorithm=_HASHES[r.kdf_hash](), length=kek_len, sharedinfo=shared_info).derive(
+    kek = X963KDF(algorithm=HASHES[r.kdf_hash](), length=kek_len, sharedinfo=shared_info).derive(
         shared
     )
     mode = "-cofactor" if r.cofactor else ""
     km = f"ecdh-{curve}{mode}-{r.kdf_hash}kdf-{wrap_label}"
     try:
         if wrap_label == "3des-wrap":
-            return _3des_key_unwrap(kek, r.encrypted_key), km
+            return triple_des_key_unwrap(kek, r.encrypted_key), km
         return aes_key_unwrap(kek, r.encrypted_key), km
     except (InvalidUnwrap, ValueError):
         raise _Failed(f"the content key could not be unwrapped: {_ALTERED}") from None

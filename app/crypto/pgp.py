@@ -27,14 +27,18 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from email.utils import parseaddr
-from typing import Any, Literal
+from typing import Any
 
 from app.crypto.gpg import ephemeral_gpg
+from app.crypto.gpg_status import (
+    codes_of,
+    error_codes,
+    signature_blocks,
+    status_lines,
+    unescape,
+)
+from app.crypto.verdict import SignatureStatus
 from app.errors import EnvironmentUnavailable, MailproofError
-
-SignatureStatus = Literal[
-    "valid", "invalid", "expired", "untrusted", "signer-mismatch", "unknown-key", "none"
-]
 
 MAX_INPUT = 64 * 1024 * 1024  # refuse larger inputs outright
 MAX_OUTPUT = 256 * 1024 * 1024  # gpg --max-output: caps decompression bombs
@@ -55,16 +59,6 @@ _BADNESS: dict[str, int] = {
     "valid": 5, "none": 6,
 }  # fmt: skip
 _OUTPUT_FAILURES = ("handle plaintext failed", "max-output", "multiple plaintexts")
-_SIG_CODES = {
-    "GOODSIG",
-    "BADSIG",
-    "EXPSIG",
-    "EXPKEYSIG",
-    "REVKEYSIG",
-    "ERRSIG",
-    "VALIDSIG",
-    "NO_PUBKEY",
-}
 
 
 class PgpError(MailproofError):
@@ -75,7 +69,7 @@ class PgpError(MailproofError):
 
 @dataclass(frozen=True)
 class PgpSignature:
-    status: SignatureStatus = "none"
+    status: SignatureStatus = SignatureStatus.NONE
     explanation: str = "This part is not signed."
     signer: str | None = None  # the user id, e.g. "Alice <alice@clinic.example>"
     signer_email: str | None = None
@@ -242,40 +236,6 @@ def _primary(session: _Session, key_id: str | None) -> str | None:
     return session.owner.get(key_id.upper()[-16:])
 
 
-# ---- status lines ------------------------------------------------------------------------------
-
-
-def _status(result: Any) -> list[tuple[str, list[str]]]:
-    lines: list[tuple[str, list[str]]] = []
-    for line in str(getattr(result, "stderr", "") or "").splitlines():
-        if line.startswith("[GNUPG:] "):
-            words = line[9:].split()
-            if words:
-                lines.append((words[0], words[1:]))
-    return lines
-
-
-def _codes(lines: list[tuple[str, list[str]]]) -> dict[str, list[str]]:
-    codes: dict[str, list[str]] = {}
-    for code, words in lines:
-        codes.setdefault(code, words)
-    return codes
-
-
-def _error_codes(lines: list[tuple[str, list[str]]]) -> set[int]:
-    found = set()
-    for code, words in lines:
-        if code in ("ERROR", "FAILURE") and len(words) > 1 and words[1].isdigit():
-            found.add(int(words[1]) & 0xFFFF)
-    return found
-
-
-def _unescape(text: str) -> str:
-    """gpg percent-escapes control characters (and %) in status-line user ids."""
-    raw = re.sub(rb"%([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), text.encode())
-    return raw.decode("utf-8", "replace")
-
-
 def _email(uid: str | None) -> str | None:
     if not uid:
         return None
@@ -306,22 +266,6 @@ def _iso(stamp: str | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _blocks(lines: list[tuple[str, list[str]]]) -> list[dict[str, list[str]]]:
-    """The status lines of each signature (gpg starts each with NEWSIG)."""
-    blocks: list[dict[str, list[str]]] = []
-    current: dict[str, list[str]] | None = None
-    for code, words in lines:
-        if code == "NEWSIG":
-            current = {}
-            blocks.append(current)
-        elif code in _SIG_CODES:
-            if current is None or (code in current and code != "NO_PUBKEY"):
-                current = {}
-                blocks.append(current)
-            current.setdefault(code, words)
-    return [b for b in blocks if b]
-
-
 def _verdict(
     block: dict[str, list[str]], session: _Session, from_address: str | None
 ) -> PgpSignature:
@@ -333,7 +277,7 @@ def _verdict(
             continue
         words = block[code]
         key_id = words[0].upper() if words else None
-        uid = _unescape(" ".join(words[1:])) or None
+        uid = unescape(" ".join(words[1:])) or None
         fingerprint = (primary_fpr or "").upper() or _primary(session, key_id) or key_id
         names = session.uids.get(fingerprint or "", [])
         who = uid or (f"key {key_id}" if key_id else "an unknown key")
@@ -345,19 +289,27 @@ def _verdict(
         }
         if code == "BADSIG":
             return PgpSignature(
-                "invalid", f"INVALID: the content was altered after {who} signed it.", **base
+                SignatureStatus.INVALID,
+                f"INVALID: the content was altered after {who} signed it.",
+                **base,
             )
         if code == "REVKEYSIG":
             return PgpSignature(
-                "invalid", f"The signature by {who} matches, but the key was revoked.", **base
+                SignatureStatus.INVALID,
+                f"The signature by {who} matches, but the key was revoked.",
+                **base,
             )
         if code in ("EXPKEYSIG", "EXPSIG"):
             what = "key" if code == "EXPKEYSIG" else "signature"
             return PgpSignature(
-                "expired", f"The signature by {who} matches, but the {what} has expired.", **base
+                SignatureStatus.EXPIRED,
+                f"The signature by {who} matches, but the {what} has expired.",
+                **base,
             )
         if not validsig:
-            return PgpSignature("invalid", f"GnuPG did not confirm the signature by {who}.", **base)
+            return PgpSignature(
+                SignatureStatus.INVALID, f"GnuPG did not confirm the signature by {who}.", **base
+            )
         sender = _sender(from_address)
         emails = [e for e in (_email(n) for n in names) if e] or (
             [base["signer_email"]] if base["signer_email"] else []
@@ -366,7 +318,7 @@ def _verdict(
             matching = [n for n in names if _email(n) == sender]
             if not matching:
                 return PgpSignature(
-                    "signer-mismatch",
+                    SignatureStatus.SIGNER_MISMATCH,
                     f"Validly signed by {who}, but the message says it is from {sender}, "
                     f"which is not an address of that key ({', '.join(emails) or 'none'}).",
                     **base,
@@ -374,7 +326,7 @@ def _verdict(
             base["signer"] = matching[0]
             base["signer_email"] = sender
             who = matching[0]
-        return PgpSignature("valid", f"Signed by {who}.", **base)
+        return PgpSignature(SignatureStatus.VALID, f"Signed by {who}.", **base)
     if "ERRSIG" in block or "NO_PUBKEY" in block:
         errsig = block.get("ERRSIG", [])
         key_id = (errsig or block.get("NO_PUBKEY") or ["?"])[0].upper()
@@ -382,14 +334,14 @@ def _verdict(
         rc = int(errsig[5]) if len(errsig) > 5 and errsig[5].isdigit() else None
         if rc is not None and rc != GPG_ERR_NO_PUBKEY and "NO_PUBKEY" not in block:
             return PgpSignature(
-                "invalid",
+                SignatureStatus.INVALID,
                 f"The signature by key {key_id} cannot be checked (GnuPG error {rc}: "
                 "unsupported algorithm or damaged signature).",
                 fingerprint=issuer or key_id,
                 signing_time=_iso(errsig[4] if len(errsig) > 4 else None),
             )
         return PgpSignature(
-            "unknown-key",
+            SignatureStatus.UNKNOWN_KEY,
             f"Signed with key {key_id}, which is not among your imported keys; not checked.",
             fingerprint=issuer or key_id,
             signing_time=_iso(errsig[4] if len(errsig) > 4 else None),
@@ -400,7 +352,7 @@ def _verdict(
 def _signature_of(
     lines: list[tuple[str, list[str]]], session: _Session, from_address: str | None
 ) -> PgpSignature:
-    verdicts = [_verdict(b, session, from_address) for b in _blocks(lines)]
+    verdicts = [_verdict(b, session, from_address) for b in signature_blocks(lines)]
     verdicts = [v for v in verdicts if v.status != "none"]
     if not verdicts:
         return PgpSignature()
@@ -427,7 +379,7 @@ def _checked(
     )
     if verdict.status in ("valid", "signer-mismatch") and failed:
         return PgpSignature(
-            "invalid",
+            SignatureStatus.INVALID,
             "GnuPG reported an error around the signature (extra or damaged data); not trusted.",
             verdict.signer,
             verdict.signer_email,
@@ -453,7 +405,7 @@ def _armored(data: bytes) -> bool:
 def _recipients(session: _Session, data: bytes) -> tuple[list[str], bool]:
     """(key ids from the PKESK packets, whether there is a password-encrypted session key)."""
     result = session.gpg.decrypt(data, extra_args=["--list-only"])
-    lines = _status(result)
+    lines = status_lines(result)
     found = [w[0].upper() for c, w in lines if c == "ENC_TO" and w]
     symmetric = any(c in ("NEED_PASSPHRASE_SYM", "SYM_ENCRYPTED") for c, _ in lines) or (
         "encrypted with 1 passphrase" in str(getattr(result, "stderr", "") or "")
@@ -474,8 +426,8 @@ def _candidates(session: _Session, recipients: list[str], count: int) -> list[in
 
 
 def _failure(session: _Session, data: bytes, lines: list[tuple[str, list[str]]], text: str) -> str:
-    codes = _codes(lines)
-    errors = _error_codes(lines)
+    codes = codes_of(lines)
+    errors = error_codes(lines)
     if session.timed_out:
         return f"GnuPG took longer than {TIMEOUT_SECONDS:.0f} s and was stopped"
     if GPG_ERR_BAD_PASSPHRASE in errors or "BAD_PASSPHRASE" in codes or "Bad passphrase" in text:
@@ -558,8 +510,8 @@ def decrypt(
 def _probe_error(session: _Session, data: bytes) -> str:
     """Why a message with no recipients cannot be decrypted."""
     result = session.gpg.decrypt(data)
-    lines = _status(result)
-    codes = _codes(lines)
+    lines = status_lines(result)
+    codes = codes_of(lines)
     if "PLAINTEXT" in codes and "BEGIN_DECRYPTION" not in codes:
         return "not an encrypted message (it is only signed or plain OpenPGP data)"
     return _failure(session, data, lines, str(getattr(result, "stderr", "") or ""))
@@ -568,8 +520,8 @@ def _probe_error(session: _Session, data: bytes) -> str:
 def _decrypted(
     session: _Session, data: bytes, result: Any, from_address: str | None
 ) -> PgpDecryption:
-    lines = _status(result)
-    codes = _codes(lines)
+    lines = status_lines(result)
+    codes = codes_of(lines)
     text = str(getattr(result, "stderr", "") or "")
     info = codes.get("DECRYPTION_INFO", [])
     protected = "GOODMDC" in codes or (len(info) > 2 and info[2] not in ("", "0"))
@@ -639,22 +591,24 @@ def verify_detached(
         return PgpSignature("invalid", "The signature or the signed content is missing.")
     content, signature = bytes(content), bytes(signature)
     if len(content) > MAX_INPUT or len(signature) > MAX_INPUT:
-        return PgpSignature("invalid", "The signed message is too large to check.")
+        return PgpSignature(SignatureStatus.INVALID, "The signed message is too large to check.")
     if not signature.strip() or not _looks_like_openpgp(signature):
-        return PgpSignature("invalid", "The signature part holds no OpenPGP signature.")
+        return PgpSignature(
+            SignatureStatus.INVALID, "The signature part holds no OpenPGP signature."
+        )
     with _session() as session:
         _import(session, public_keys, secret=False)
         _index_keys(session)
         handle, sig_path = tempfile.mkstemp(dir=session.home, suffix=".sig")
         with os.fdopen(handle, "wb") as out:
             out.write(signature)
-        verdict = PgpSignature("invalid", "GnuPG could not check the signature.")
+        verdict = PgpSignature(SignatureStatus.INVALID, "GnuPG could not check the signature.")
         for candidate in dict.fromkeys([content, _crlf(content)]):
             session.timed_out.clear()
             result = session.gpg.verify_data(sig_path, candidate)
-            lines = _status(result)
+            lines = status_lines(result)
             verdict = _detached_verdict(session, result, lines, from_address)
-            if verdict.status != "invalid" or "BADSIG" not in _codes(lines):
+            if verdict.status != "invalid" or "BADSIG" not in codes_of(lines):
                 return verdict
         return verdict
 
@@ -662,15 +616,19 @@ def verify_detached(
 def _detached_verdict(
     session: _Session, result: Any, lines: list[tuple[str, list[str]]], from_address: str | None
 ) -> PgpSignature:
-    codes = _codes(lines)
+    codes = codes_of(lines)
     if session.timed_out:
-        return PgpSignature("invalid", "GnuPG took too long checking the signature.")
+        return PgpSignature(SignatureStatus.INVALID, "GnuPG took too long checking the signature.")
     if "PLAINTEXT" in codes:
         # an opaque signed message in the signature slot: what it signs is not this content
-        return PgpSignature("invalid", "The signature part is not a detached signature.")
+        return PgpSignature(
+            SignatureStatus.INVALID, "The signature part is not a detached signature."
+        )
     verdict = _signature_of(lines, session, from_address)
     if verdict.status == "none":
-        return PgpSignature("invalid", "The signature cannot be read (damaged or not OpenPGP).")
+        return PgpSignature(
+            SignatureStatus.INVALID, "The signature cannot be read (damaged or not OpenPGP)."
+        )
     return _checked(verdict, result, lines)
 
 
@@ -680,32 +638,41 @@ def verify_inline(
     """Check clear-signed text (or an opaque signed message); returns the verdict and the
     signed text as gpg extracted it (None when nothing signed could be read)."""
     if not isinstance(data, bytes | bytearray) or not data.strip():
-        return PgpSignature("invalid", "There is no signed text (the input is empty)."), None
+        return PgpSignature(
+            SignatureStatus.INVALID, "There is no signed text (the input is empty)."
+        ), None
     data = bytes(data)
     if len(data) > MAX_INPUT:
-        return PgpSignature("invalid", "The signed message is too large to check."), None
+        return PgpSignature(
+            SignatureStatus.INVALID, "The signed message is too large to check."
+        ), None
     if not _looks_like_openpgp(data):
-        return PgpSignature("invalid", "This is not OpenPGP signed text."), None
+        return PgpSignature(SignatureStatus.INVALID, "This is not OpenPGP signed text."), None
     with _session() as session:
         _import(session, public_keys, secret=False)
         _index_keys(session)
         # no passphrase and no secret keys: an encrypted message cannot be opened here
         result = session.gpg.decrypt(data)
-        lines = _status(result)
-        codes = _codes(lines)
+        lines = status_lines(result)
+        codes = codes_of(lines)
         if session.timed_out:
-            return PgpSignature("invalid", "GnuPG took too long checking the signature."), None
+            return PgpSignature(
+                SignatureStatus.INVALID, "GnuPG took too long checking the signature."
+            ), None
         if "BEGIN_DECRYPTION" in codes or "ENC_TO" in codes:
-            return PgpSignature("invalid", "This is an encrypted message, not signed text."), None
+            return PgpSignature(
+                SignatureStatus.INVALID, "This is an encrypted message, not signed text."
+            ), None
         verdict = _signature_of(lines, session, from_address)
         raw = getattr(result, "data", None)
         text = bytes(raw) if raw and len(raw) < MAX_OUTPUT else None
         if verdict.status == "none":
             return PgpSignature(
-                "invalid", "The signed text carries no readable signature or was damaged."
+                SignatureStatus.INVALID,
+                "The signed text carries no readable signature or was damaged.",
             ), None
         if sum(1 for c, _ in lines if c == "PLAINTEXT") > 1:
             return PgpSignature(
-                "invalid", "The block holds several messages; not checked as one."
+                SignatureStatus.INVALID, "The block holds several messages; not checked as one."
             ), text
         return _checked(verdict, result, lines), text

@@ -18,7 +18,15 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from app.crypto.verdict import Encryption, PartVerdict, Scheme, SecureReading, Signature
+from app.crypto.verdict import (
+    Encryption,
+    EncryptionStatus,
+    PartVerdict,
+    Scheme,
+    SecureReading,
+    Signature,
+    SignatureStatus,
+)
 from app.mime.reader import read_headers
 
 MAX_DEPTH = 12  # nested multiparts and crypto layers; deeper mail is refused, not followed
@@ -213,7 +221,7 @@ def _refused(
     walk: _Walk, path: str, content_type: str, encryption: Encryption, signature: Signature
 ) -> bytes:
     refused = Encryption(
-        "failed",
+        EncryptionStatus.FAILED,
         encryption.scheme,
         error=f"part {path} was not opened: more than {MAX_CRYPTO_LAYERS} encryption or "
         "signature layers",
@@ -241,7 +249,7 @@ def _signed(
     if len(parts) < 2:
         walk.warnings.append(f"part {path}: a signed message without its two parts")
         signature = Signature(
-            status="invalid",
+            status=SignatureStatus.INVALID,
             explanation="The signed message is malformed: the content or the signature is missing.",
         )
         if parts:
@@ -268,7 +276,7 @@ def _signed(
         signature = _signature_from(pgp_result, "pgp")
     else:
         signature = Signature(
-            status="unknown-key",
+            status=SignatureStatus.UNKNOWN_KEY,
             explanation=f"Signed with an unsupported protocol {protocol or '(none)'}; not checked.",
         )
     walk.verdicts.append(PartVerdict(path, content_type, encryption, signature))
@@ -300,7 +308,7 @@ def _pkcs7(
     try:
         kind = cms.content_type_of(data)
     except cms.CmsError as err:
-        failed = Encryption("failed", "smime", error=str(err))
+        failed = Encryption(EncryptionStatus.FAILED, "smime", error=str(err))
         walk.verdicts.append(PartVerdict(path, content_type, failed, signature))
         return _placeholder(f"This S/MIME part cannot be read: {err}")
     if kind == "signed_data" or _smime_type(headers) == "signed-data":
@@ -316,11 +324,11 @@ def _pkcs7(
     try:
         decrypted = cms.decrypt_cms(data, identities)
     except cms.CmsError as err:
-        failed = Encryption("failed", "smime", error=str(err))
+        failed = Encryption(EncryptionStatus.FAILED, "smime", error=str(err))
         walk.verdicts.append(PartVerdict(path, content_type, failed, signature))
         return _placeholder(f"This message could not be decrypted: {err}")
     done = Encryption(
-        "decrypted",
+        EncryptionStatus.DECRYPTED,
         "smime",
         algorithm=decrypted.algorithm,
         key=_identity_key(walk.material, decrypted.recipient_certificate_sha256),
@@ -359,7 +367,7 @@ def _pgp_mime(
         ):
             payload = _decoded_payload(part_headers, part_body)
     if not payload:
-        failed = Encryption("failed", "pgp", error="the encrypted part is missing")
+        failed = Encryption(EncryptionStatus.FAILED, "pgp", error="the encrypted part is missing")
         walk.verdicts.append(PartVerdict(path, content_type, failed, signature))
         return _placeholder("This OpenPGP message is malformed: the encrypted part is missing.")
     return _pgp_decrypt(walk, payload, path, depth, signature, mime=True)
@@ -379,11 +387,13 @@ def _pgp_decrypt(
     )
     content_type = "multipart/encrypted" if mime else "text/plain (inline OpenPGP)"
     if not result.ok or result.content is None:
-        failed = Encryption("failed", "pgp", error=result.error or "decryption failed")
+        failed = Encryption(
+            EncryptionStatus.FAILED, "pgp", error=result.error or "decryption failed"
+        )
         walk.verdicts.append(PartVerdict(path, content_type, failed, signature))
         return _placeholder(f"This message could not be decrypted: {failed.error}")
     key_id = _pgp_key_id(material, result.key_used)
-    done = Encryption("decrypted", "pgp", algorithm=result.algorithm, key=key_id)
+    done = Encryption(EncryptionStatus.DECRYPTED, "pgp", algorithm=result.algorithm, key=key_id)
     inner = signature
     if result.signature.status != "none":
         inner = _signature_from(result.signature, "pgp")
@@ -512,7 +522,7 @@ def _summary(walk: _Walk) -> tuple[Encryption, Signature, bool]:
     return (
         encryption,
         Signature(
-            status="none",
+            status=SignatureStatus.NONE,
             explanation=(
                 f"Only part(s) {paths} of this message are signed ({worst.status}); "
                 "the rest is not covered by any signature."

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
@@ -42,9 +42,7 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
-SignatureStatus = Literal[
-    "valid", "invalid", "expired", "untrusted", "signer-mismatch", "unknown-key", "none"
-]
+from app.crypto.verdict import SignatureStatus
 
 MAX_SIGNATURE_BYTES = 16 * 1024 * 1024
 HASHES: dict[str, type[hashes.HashAlgorithm]] = {
@@ -415,7 +413,7 @@ def _verify_signer(
     from_address: str | None,
     now: dt.datetime,
 ) -> SmimeSignature:
-    base = SmimeSignature("invalid", "", content=content if opaque else None)
+    base = SmimeSignature(SignatureStatus.INVALID, "", content=content if opaque else None)
     digest_name = str(signer["digest_algorithm"]["algorithm"].native)
     base = replace(base, digest_algorithm=digest_name)
     signing_time = _attribute(signer["signed_attrs"], "signing_time")
@@ -426,7 +424,7 @@ def _verify_signer(
     if cert is None:
         return replace(
             base,
-            status="unknown-key",
+            status=SignatureStatus.UNKNOWN_KEY,
             explanation="The signer's certificate is not included in the signature, so it "
             "cannot be checked.",
         )
@@ -482,7 +480,7 @@ def _verify_signer(
     if isinstance(chain, str):
         return replace(
             base,
-            status="untrusted",
+            status=SignatureStatus.UNTRUSTED,
             explanation=f"The signature matches, but {who}'s certificate does not lead to a "
             f"trusted authority: {chain}.",
         )
@@ -490,7 +488,7 @@ def _verify_signer(
     if expired:
         return replace(
             base,
-            status="expired",
+            status=SignatureStatus.EXPIRED,
             explanation=f"The signature matches, but {who}'s certificate {expired}.",
         )
     usage = _usage_problem(cert)
@@ -501,13 +499,13 @@ def _verify_signer(
     if sender and sender not in emails:
         return replace(
             base,
-            status="signer-mismatch",
+            status=SignatureStatus.SIGNER_MISMATCH,
             explanation=f"Signed by {who} <{', '.join(emails) or 'no e-mail address'}>{weak}, "
             f"but the message says it is from {sender}.",
         )
     return replace(
         base,
-        status="valid",
+        status=SignatureStatus.VALID,
         explanation=f"Signed by {who} <{base.signer_email or 'no e-mail address'}>{weak}; "
         f"certificate chain reaches '{chain[-1]}'.",
     )
@@ -523,17 +521,21 @@ def _verify(
     try:
         signed = _load_signed(data)
     except _Bad as err:
-        return SmimeSignature("invalid", _line(f"The signature cannot be checked: {err}."))
+        return SmimeSignature(
+            SignatureStatus.INVALID, _line(f"The signature cannot be checked: {err}.")
+        )
     opaque = content is None
     if content is None:
         encapsulated = signed["encap_content_info"]["content"]
         if encapsulated.native is None:
-            return SmimeSignature("invalid", "The signed message holds no content.")
+            return SmimeSignature(SignatureStatus.INVALID, "The signed message holds no content.")
         content = bytes(encapsulated.native)
     infos = list(signed["signer_infos"])
     if not infos:
         return SmimeSignature(
-            "invalid", "The signature holds no signer.", content=content if opaque else None
+            SignatureStatus.INVALID,
+            "The signature holds no signer.",
+            content=content if opaque else None,
         )
     moment = _aware(now) if now is not None else dt.datetime.now(dt.UTC)
     certificates = _certificates(signed)
@@ -555,7 +557,8 @@ def _safe_verify(
         return _verify(content, data, anchors, from_address, now)
     except Exception as err:  # asn1crypto parses lazily: a last line of defence, never raise
         return SmimeSignature(
-            "invalid", _line(f"The signature cannot be checked ({type(err).__name__}: {err}).")
+            SignatureStatus.INVALID,
+            _line(f"The signature cannot be checked ({type(err).__name__}: {err})."),
         )
 
 

@@ -8,14 +8,30 @@ render these values.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 from app.present import Tone
 
-EncryptionStatus = Literal["decrypted", "failed", "none"]
-SignatureStatus = Literal[
-    "valid", "invalid", "expired", "untrusted", "signer-mismatch", "unknown-key", "none"
-]
+
+class EncryptionStatus(StrEnum):
+    DECRYPTED = "decrypted"
+    FAILED = "failed"
+    NONE = "none"
+
+
+class SignatureStatus(StrEnum):
+    """What a signature check found; the one set for S/MIME and OpenPGP alike."""
+
+    VALID = "valid"
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    UNTRUSTED = "untrusted"
+    SIGNER_MISMATCH = "signer-mismatch"
+    UNKNOWN_KEY = "unknown-key"
+    NONE = "none"
+
+
 Scheme = Literal["smime", "pgp"]
 
 SIGNATURE_WORDS: dict[str, str] = {
@@ -31,7 +47,7 @@ SIGNATURE_WORDS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Encryption:
-    status: EncryptionStatus = "none"
+    status: EncryptionStatus = EncryptionStatus.NONE
     scheme: Scheme | None = None
     algorithm: str | None = None
     error: str | None = None
@@ -45,7 +61,7 @@ class Encryption:
 
 @dataclass(frozen=True)
 class Signature:
-    status: SignatureStatus = "none"
+    status: SignatureStatus = SignatureStatus.NONE
     scheme: Scheme | None = None
     signer: str | None = None
     signer_email: str | None = None
