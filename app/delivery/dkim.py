@@ -11,8 +11,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.utils import getaddresses
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import dkim
 from dkim.canonicalization import CanonicalizationPolicy
@@ -28,8 +29,27 @@ from app.delivery.dns import (
 )
 from app.mime.reader import HEADERS_ONLY, read_message
 
-DkimStatus = Literal["pass", "fail", "temperror", "permerror", "none", "not-checked"]
-ArcStatus = Literal["pass", "fail", "none", "temperror", "not-checked"]
+
+class DkimStatus(StrEnum):
+    """A DKIM signature's result (RFC 8601 words, plus "not-checked" when no lookup ran)."""
+
+    PASS = "pass"  # noqa: S105 - a DKIM result, not a password
+    FAIL = "fail"
+    TEMPERROR = "temperror"
+    PERMERROR = "permerror"
+    NONE = "none"
+    NOT_CHECKED = "not-checked"
+
+
+class ArcStatus(StrEnum):
+    """An ARC chain's result."""
+
+    PASS = "pass"  # noqa: S105 - a DKIM result, not a password
+    FAIL = "fail"
+    NONE = "none"
+    TEMPERROR = "temperror"
+    NOT_CHECKED = "not-checked"
+
 
 OFFLINE = "not checked (offline): no DNS lookup was made"
 #: More signatures than this on one message are listed but not checked (each costs a body
@@ -386,31 +406,37 @@ def _check(
     try:
         tags = dict(parse_tag_value(signature[1]))
     except Exception as err:  # noqa: BLE001
-        return done("permerror", f"the signature header is malformed: {_dkimpy_words(err)}")
+        return done(
+            DkimStatus.PERMERROR, f"the signature header is malformed: {_dkimpy_words(err)}"
+        )
     try:  # dkimpy's own checks of the tags, except the times: those are judged below
         dkim.validate_signature_fields({k: v for k, v in tags.items() if k not in (b"t", b"x")})
     except dkim.ValidationError as err:
-        return done("permerror", f"the signature header is malformed: {_dkimpy_words(err)}")
+        return done(
+            DkimStatus.PERMERROR, f"the signature header is malformed: {_dkimpy_words(err)}"
+        )
     signed_at, expires = _timestamp(tags, b"t"), _timestamp(tags, b"x")
     for value in (signed_at, expires):
         if isinstance(value, str):
-            return done("permerror", f"the signature header is malformed: {value}")
+            return done(DkimStatus.PERMERROR, f"the signature header is malformed: {value}")
     if isinstance(signed_at, int) and isinstance(expires, int) and expires < signed_at:
-        return done("permerror", "the signature header is malformed: it expires (x=) before "
-                    "it was made (t=)")  # fmt: skip
+        return done(
+            DkimStatus.PERMERROR,
+            "the signature header is malformed: it expires (x=) before it was made (t=)",
+        )
 
     for tag, value in (("s", meta.selector), ("d", meta.domain)):
         if not _dns_name(value):
-            return done("permerror", f"the signature header is malformed: {tag}= is not a "
+            return done(DkimStatus.PERMERROR, f"the signature header is malformed: {tag}= is not a "
                         f"valid DNS name ({value!r})")  # fmt: skip
     record = _ascii(f"{meta.selector}._domainkey.{meta.domain}")
     answer = lookups(record + ".")
     key = answer.name
     if answer.error:
-        return done("temperror", _dns_words(answer, record), key)
+        return done(DkimStatus.TEMPERROR, _dns_words(answer, record), key)
     if not answer.txt or not answer.txt.strip():
         return done(
-            "permerror",
+            DkimStatus.PERMERROR,
             f"key not found in DNS ({record}): the domain publishes no key under this selector",
             key,
         )
@@ -418,7 +444,9 @@ def _check(
     key_tags = _tags(txt)
     if b"p" in key_tags and not b"".join(key_tags[b"p"].split()):
         return done(
-            "permerror", f"key revoked by the domain: {record} has an empty p= (withdrawn)", key
+            DkimStatus.PERMERROR,
+            f"key revoked by the domain: {record} has an empty p= (withdrawn)",
+            key,
         )
     try:
         public, _size, kind, _tlsrpt = dkim.evaluate_pk(key.encode("utf-8"), txt)
@@ -430,13 +458,15 @@ def _check(
             detail = f"p= does not hold a valid {kind_word} public key"
         else:
             detail = _dkimpy_words(err)
-        return done("permerror", f"the published key is malformed ({record}): {detail}", key)
+        return done(
+            DkimStatus.PERMERROR, f"the published key is malformed ({record}): {detail}", key
+        )
     if public is None:
-        return done("permerror", f"the published key is not for email ({record}: s=)", key)
+        return done(DkimStatus.PERMERROR, f"the published key is not for email ({record}: s=)", key)
     family = (meta.algorithm or "").split("-")[0].encode()
     if kind != family:
         return done(
-            "permerror",
+            DkimStatus.PERMERROR,
             f"the key type does not match the signature: {record} holds a "
             f"{kind.decode() if kind else 'unknown'} key, the signature is {meta.algorithm}",
             key,
@@ -452,46 +482,54 @@ def _check(
     except dkim.ValidationError as err:
         if str(err).startswith("body hash mismatch"):
             crypto = (
-                "fail",
+                DkimStatus.FAIL,
                 "body changed after signing: the body no longer matches the hash "
                 f"{meta.domain} signed",
             )
         elif "tlsrpt" in str(err):
-            crypto = ("permerror", f"the key {record} is only for TLS reports (s=tlsrpt)")
+            crypto = (DkimStatus.PERMERROR, f"the key {record} is only for TLS reports (s=tlsrpt)")
         else:
-            crypto = ("permerror", f"the signature is malformed: {_dkimpy_words(err)}")
+            crypto = (DkimStatus.PERMERROR, f"the signature is malformed: {_dkimpy_words(err)}")
     except (dkim.MessageFormatError, binascii.Error) as err:
-        crypto = ("permerror", f"the signature header is malformed: {_dkimpy_words(err)}")
+        crypto = (DkimStatus.PERMERROR, f"the signature header is malformed: {_dkimpy_words(err)}")
     except dkim.KeyFormatError as err:
         if "too small" in str(err):
             crypto = (
-                "permerror",
+                DkimStatus.PERMERROR,
                 f"the published key is too short ({signer.keysize} bits; at least 1024 are "
                 f"needed) ({record})",
             )
         else:
-            crypto = ("permerror", f"the signature does not fit the published key ({record})")
+            crypto = (
+                DkimStatus.PERMERROR,
+                f"the signature does not fit the published key ({record})",
+            )
     except Exception as err:  # noqa: BLE001 - MessageFormatError, nacl errors on odd b=
         crypto = (
-            "permerror",
+            DkimStatus.PERMERROR,
             f"the signature could not be checked: {type(err).__name__}: {_dkimpy_words(err)}",
         )
     else:
         crypto = (
-            ("pass", f"the signature of {meta.domain} is valid: the signed headers and body "
-                     f"are unchanged since {meta.domain} signed them")
+            (
+                DkimStatus.PASS,
+                f"the signature of {meta.domain} is valid: the signed headers and body are "
+                f"unchanged since {meta.domain} signed them",
+            )
             if valid
-            else ("fail", "a signed header changed after signing: the signature over the "
-                          "signed headers does not match (or the key in DNS is not the one "
-                          "that signed)")
-        )  # fmt: skip
+            else (
+                DkimStatus.FAIL,
+                "a signed header changed after signing: the signature over the signed headers "
+                "does not match (or the key in DNS is not the one that signed)",
+            )
+        )
 
     # Times are judged against when the key was fetched: a replay of recorded answers
     # gives the verdict of the day they were recorded, not of today.
     checked = parse_iso(answer.fetched_at) or dt.datetime.now(dt.UTC)
     moment = int(checked.timestamp())
     if isinstance(signed_at, int) and signed_at > moment + CLOCK_SLOP:
-        return done("permerror", f"the signature is dated in the future: t= says "
+        return done(DkimStatus.PERMERROR, f"the signature is dated in the future: t= says "
                     f"{_date(signed_at)}, it was checked on {_date(moment)}", key)  # fmt: skip
     if isinstance(expires, int) and expires < moment - CLOCK_SLOP:
         words = f"the signature expired on {_date(expires)} (x=), before it was checked on " + (
@@ -499,7 +537,7 @@ def _check(
         )
         if crypto[0] != "pass":
             words += "; besides, " + crypto[1]
-        return done("fail", words, key)
+        return done(DkimStatus.FAIL, words, key)
     result, words = crypto
     if result == "pass":
         words = "; ".join([words, *_pass_notes(signer, tags, meta, warnings)])
@@ -552,25 +590,25 @@ def verify_dkim(
         meta = _meta(_tags(signature[1]), author)
         notes = _notes(meta)
         if lookups is None:
-            results.append(meta.result(index, "not-checked", OFFLINE, notes, None))
+            results.append(meta.result(index, DkimStatus.NOT_CHECKED, OFFLINE, notes, None))
         elif index >= MAX_SIGNATURES:
             words = (
                 f"not checked: the message carries {len(signatures)} DKIM signatures; "
                 f"Mailproof checks the first {MAX_SIGNATURES}"
             )
-            results.append(meta.result(index, "not-checked", words, notes, None))
+            results.append(meta.result(index, DkimStatus.NOT_CHECKED, words, notes, None))
         elif problem is not None or signer is None:
             words = (
                 f"the message cannot be checked: {problem}; mail programs may disagree on "
                 "where its headers end"
             )
-            results.append(meta.result(index, "permerror", words, notes, None))
+            results.append(meta.result(index, DkimStatus.PERMERROR, words, notes, None))
         else:
             try:
                 results.append(_check(signer, (signature[0], signature[1]), index, meta, lookups))
             except Exception as err:  # noqa: BLE001 - a result per signature, never a crash
                 words = f"the signature could not be checked: {type(err).__name__}: {err}"
-                results.append(meta.result(index, "permerror", words[:300], notes, None))
+                results.append(meta.result(index, DkimStatus.PERMERROR, words[:300], notes, None))
     return results
 
 
@@ -604,11 +642,11 @@ def verify_arc(raw: bytes, resolver: Resolver | None, *, offline: bool = False) 
     names = [n.lower() for n, _ in fields]
     instances = names.count(b"arc-seal")
     if not any(n.startswith(b"arc-") for n in names):
-        return ArcResult("none", 0, "no ARC chain: no forwarder or mailing list sealed it")
+        return ArcResult(ArcStatus.NONE, 0, "no ARC chain: no forwarder or mailing list sealed it")
     if offline or resolver is None:
-        return ArcResult("not-checked", instances, OFFLINE)
+        return ArcResult(ArcStatus.NOT_CHECKED, instances, OFFLINE)
     if problem is not None:
-        return ArcResult("fail", instances, f"the ARC chain cannot be checked: {problem}")
+        return ArcResult(ArcStatus.FAIL, instances, f"the ARC chain cannot be checked: {problem}")
     lookups = bounded(resolver)
     asked: list[DnsAnswer] = []
 
@@ -620,13 +658,15 @@ def verify_arc(raw: bytes, resolver: Resolver | None, *, offline: bool = False) 
     try:
         verdict, data, reason = dkim.arc_verify(raw, logger=_QUIET, dnsfunc=dkim_dnsfunc(watched))
     except Exception as err:  # noqa: BLE001 - dkimpy raises odd things on odd input
-        return ArcResult("fail", instances, f"the ARC chain is malformed: {_dkimpy_words(err)}")
+        return ArcResult(
+            ArcStatus.FAIL, instances, f"the ARC chain is malformed: {_dkimpy_words(err)}"
+        )
     sets = _arc_sets(data if isinstance(data, list) else [])
     why = _dkimpy_words(reason) if isinstance(reason, str | bytes) else "it does not verify"
     if verdict == dkim.CV_Pass:
         sealers = ", ".join(dict.fromkeys(s.seal_domain or "?" for s in sets))
         return ArcResult(
-            "pass",
+            ArcStatus.PASS,
             instances,
             f"the ARC chain of {len(sets)} set(s) is intact: each forwarder's seal verifies "
             f"(sealed by {sealers}); what each forwarder recorded is still only its claim",
@@ -634,7 +674,9 @@ def verify_arc(raw: bytes, resolver: Resolver | None, *, offline: bool = False) 
         )
     failed = next((a for a in asked if a.error), None)
     if failed is not None:
-        return ArcResult("temperror", instances, _dns_words(failed, failed.name.rstrip(".")), sets)
+        return ArcResult(
+            ArcStatus.TEMPERROR, instances, _dns_words(failed, failed.name.rstrip(".")), sets
+        )
     missing = [a.name.rstrip(".") for a in asked if not a.txt]
     if verdict is None:
         words = f"the chain was declared broken by a forwarder on the way ({why})"
@@ -644,4 +686,4 @@ def verify_arc(raw: bytes, resolver: Resolver | None, *, offline: bool = False) 
         words = f"the ARC chain is broken: {why}"
     if missing:
         words += f"; key not found in DNS ({', '.join(dict.fromkeys(missing))})"
-    return ArcResult("fail", instances, words, sets)
+    return ArcResult(ArcStatus.FAIL, instances, words, sets)

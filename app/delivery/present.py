@@ -3,15 +3,19 @@ evidence report's PDF (hops, checks, protection, copies, hints, cues, warnings).
 
 from __future__ import annotations
 
-from app.delivery.verdict import DeliveryVerdict, Protection
+from app.delivery.verdict import DeliveryVerdict, Protection, ProtectionLevel
+from app.investigate.cues import Severity
 from app.present import Line, Tone
 
 HOPS, CHECKS, COPIES, HINTS, WARNINGS = "hops", "checks", "copies", "hints", "warnings"
 
-PROTECTION_TONE = {"end-to-end": Tone.GOOD, "tls-in-transit": Tone.WARN}
-PROTECTION_BADGE = {"end-to-end": "End-to-end", "tls-in-transit": "TLS in transit"}
+PROTECTION_TONE = {ProtectionLevel.END_TO_END: Tone.GOOD, ProtectionLevel.TLS_IN_TRANSIT: Tone.WARN}
+PROTECTION_BADGE = {
+    ProtectionLevel.END_TO_END: "End-to-end",
+    ProtectionLevel.TLS_IN_TRANSIT: "TLS in transit",
+}
 NO_PROTECTION_BADGE = "No encryption seen"
-_RESULT_TONE = {"pass": Tone.GOOD, "fail": Tone.BAD}
+_RESULT_TONE = {"pass": Tone.GOOD, "fail": Tone.BAD}  # DKIM's and ARC's results alike
 
 
 def delivery_lines(verdict: DeliveryVerdict) -> tuple[Line, ...]:
@@ -93,7 +97,7 @@ def delivery_lines(verdict: DeliveryVerdict) -> tuple[Line, ...]:
 
     lines.extend(Line(HINTS, "Hint", hint, Tone.BAD) for hint in verdict.hints)
     for cue in verdict.cues:
-        tone = Tone.BAD if cue.severity == "warning" else Tone.PLAIN
+        tone = Tone.BAD if cue.severity is Severity.WARNING else Tone.PLAIN
         lines.append(Line(HINTS, f"Cue ({cue.severity})", cue.explanation, tone))
     lines.extend(Line(WARNINGS, "Warning", warning, Tone.WARN) for warning in verdict.warnings)
     return tuple(lines)

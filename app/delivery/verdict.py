@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from app.delivery.authres import CLAIM_WARNING, AuthResults, authentication_results
@@ -36,9 +37,17 @@ TLS_ONLY_NOTE = (
 )
 
 
+class ProtectionLevel(StrEnum):
+    """How a message was protected on its way."""
+
+    END_TO_END = "end-to-end"
+    TLS_IN_TRANSIT = "tls-in-transit"
+    NONE_SEEN = "none-seen"
+
+
 @dataclass(frozen=True)
 class Protection:
-    level: str  # "end-to-end" | "tls-in-transit" | "none-seen"
+    level: ProtectionLevel
     explanation: str
     weak_tls_hops: tuple[int, ...] = ()  # 1-based hop numbers below TLS 1.2
     plain_hops: tuple[int, ...] = ()
@@ -64,7 +73,7 @@ def protection_of(raw: bytes, hops: Sequence[Hop]) -> Protection:
     plain = tuple(i + 1 for i, h in enumerate(hops) if h.tls is False)
     if summary.is_encrypted:
         return Protection(
-            "end-to-end",
+            ProtectionLevel.END_TO_END,
             "encrypted by the sender (S/MIME or OpenPGP): only the recipient's key opens it, "
             "on every server and in every folder",
             weak,
@@ -76,9 +85,9 @@ def protection_of(raw: bytes, hops: Sequence[Hop]) -> Protection:
             words += f"; hop(s) {', '.join(map(str, plain))} carried it without TLS"
         if weak:
             words += f"; hop(s) {', '.join(map(str, weak))} used TLS older than 1.2"
-        return Protection("tls-in-transit", words, weak, plain)
+        return Protection(ProtectionLevel.TLS_IN_TRANSIT, words, weak, plain)
     return Protection(
-        "none-seen",
+        ProtectionLevel.NONE_SEEN,
         "no encryption seen: neither end-to-end nor TLS is recorded on any hop",
         weak,
         plain,

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import Message
 from email.utils import getaddresses
+from enum import StrEnum
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -24,11 +25,16 @@ TRACK_PATH = re.compile(r"/(click|track|trk|open|redirect|r|c|l|ls|e)/", re.IGNO
 RECEIPT_HEADERS = ("Disposition-Notification-To", "Return-Receipt-To", "X-Confirm-Reading-To")
 
 
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+
+
 @dataclass(frozen=True)
 class Cue:
     kind: str  # tracking-pixel | tracked-links | read-receipt | display-name-address |
     #            reply-to-elsewhere | mixed-script-domain | punycode-domain | lookalike-domain
-    severity: str  # "info" | "warning"
+    severity: Severity
     explanation: str
 
     def to_json(self) -> dict[str, Any]:
@@ -129,7 +135,7 @@ def cues(raw: bytes, known_domains: Iterable[str] = ()) -> list[Cue]:
         return []
     found: list[Cue] = []
 
-    def add(kind: str, severity: str, text: str) -> None:
+    def add(kind: str, severity: Severity, text: str) -> None:
         found.append(Cue(kind, severity, text))
 
     pixels, links = _html_links(message)
@@ -137,7 +143,7 @@ def cues(raw: bytes, known_domains: Iterable[str] = ()) -> list[Cue]:
         hosts = sorted({urlsplit(p if "//" in p else "http:" + p).hostname or "?" for p in pixels})
         add(
             "tracking-pixel",
-            "info",
+            Severity.INFO,
             f"{len(pixels)} tracking pixel(s) from {', '.join(hosts)}: tiny or hidden remote "
             "images that tell the sender when the mail is opened — Mailproof never loads them",
         )
@@ -146,14 +152,14 @@ def cues(raw: bytes, known_domains: Iterable[str] = ()) -> list[Cue]:
         hosts = sorted({urlsplit(link).hostname or "?" for link in tracked})
         add(
             "tracked-links",
-            "info",
+            Severity.INFO,
             f"{len(tracked)} link(s) carry per-recipient tokens or go through a redirector "
             f"({', '.join(hosts)}): clicking tells the sender who clicked",
         )
     if any(message.get(header) for header in RECEIPT_HEADERS):
         add(
             "read-receipt",
-            "info",
+            Severity.INFO,
             "the sender asked for a read receipt — Mailproof never sends one",
         )
     senders = getaddresses([header_text(v) for v in message.get_all("From") or []])
@@ -163,7 +169,7 @@ def cues(raw: bytes, known_domains: Iterable[str] = ()) -> list[Cue]:
     if any(h.lower() != address for h in hidden):
         add(
             "display-name-address",
-            "warning",
+            Severity.WARNING,
             f"the sender's name shows the address {hidden[0]}, but the mail comes from "
             f"{address or 'an unknown address'}",
         )
@@ -173,7 +179,7 @@ def cues(raw: bytes, known_domains: Iterable[str] = ()) -> list[Cue]:
         if domain and reply_domain and organisational(reply_domain) != organisational(domain):
             add(
                 "reply-to-elsewhere",
-                "warning",
+                Severity.WARNING,
                 f"replies go to {reply} at {reply_domain}, not to the sender's domain {domain}",
             )
             break
@@ -189,7 +195,7 @@ def _domain_cues(domain: str, ours: set[str]) -> list[Cue]:
         found.append(
             Cue(
                 "punycode-domain",
-                "warning",
+                Severity.WARNING,
                 f"the sender's domain {domain} is really {shown} (an internationalized name)",
             )
         )
@@ -197,7 +203,7 @@ def _domain_cues(domain: str, ours: set[str]) -> list[Cue]:
         found.append(
             Cue(
                 "mixed-script-domain",
-                "warning",
+                Severity.WARNING,
                 f"the sender's domain {shown} mixes alphabets (e.g. Latin and Cyrillic letters "
                 "that look the same)",
             )
@@ -209,7 +215,7 @@ def _domain_cues(domain: str, ours: set[str]) -> list[Cue]:
                 found.append(
                     Cue(
                         "lookalike-domain",
-                        "warning",
+                        Severity.WARNING,
                         f"the sender's domain {shown} looks like {known}, a domain you "
                         "correspond with — but it is a different domain",
                     )

@@ -3,25 +3,25 @@ and the Investigation dialog (outcome, reasons, the best hits, next steps)."""
 
 from __future__ import annotations
 
-from app.investigate.search import Investigation
+from app.investigate.search import Investigation, Outcome
 from app.present import Line, Tone
 
 OUTCOME, REASONS, HITS, NEXT = "outcome", "reasons", "hits", "next"
 SHOWN_HITS = 20
 
 OUTCOME_TEXT = {
-    "found": "Found — the message reached this mailbox",
-    "bounced": "Bounced — the receiving side refused it",
-    "filtered": "Filtered — a server rule moved or discarded it",
-    "sent-copy-only": "Only a Sent copy — nothing shows it was delivered",
-    "not-found": "Not found — nothing in the store matches",
+    Outcome.FOUND: "Found — the message reached this mailbox",
+    Outcome.BOUNCED: "Bounced — the receiving side refused it",
+    Outcome.FILTERED: "Filtered — a server rule moved or discarded it",
+    Outcome.SENT_COPY_ONLY: "Only a Sent copy — nothing shows it was delivered",
+    Outcome.NOT_FOUND: "Not found — nothing in the store matches",
 }
 OUTCOME_TONE = {
-    "found": Tone.GOOD,
-    "bounced": Tone.BAD,
-    "filtered": Tone.WARN,
-    "sent-copy-only": Tone.WARN,
-    "not-found": Tone.BAD,
+    Outcome.FOUND: Tone.GOOD,
+    Outcome.BOUNCED: Tone.BAD,
+    Outcome.FILTERED: Tone.WARN,
+    Outcome.SENT_COPY_ONLY: Tone.WARN,
+    Outcome.NOT_FOUND: Tone.BAD,
 }
 
 
@@ -30,8 +30,8 @@ def investigation_lines(result: Investigation) -> tuple[Line, ...]:
         Line(
             OUTCOME,
             result.outcome,
-            OUTCOME_TEXT.get(result.outcome, result.outcome),
-            OUTCOME_TONE.get(result.outcome, Tone.PLAIN),
+            OUTCOME_TEXT[result.outcome],
+            OUTCOME_TONE[result.outcome],
         )
     ]
     lines += [Line(REASONS, "reason", reason) for reason in result.reasons]

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,16 @@ class Query:
         return ", ".join(p for p in parts if p) or "(nothing given)"
 
 
+class Outcome(StrEnum):
+    """The one outcome of an investigation."""
+
+    FOUND = "found"
+    BOUNCED = "bounced"
+    FILTERED = "filtered"
+    SENT_COPY_ONLY = "sent-copy-only"
+    NOT_FOUND = "not-found"
+
+
 @dataclass(frozen=True)
 class Hit:
     account: str
@@ -74,7 +85,7 @@ class Hit:
 @dataclass(frozen=True)
 class Investigation:
     query: dict[str, Any]
-    outcome: str  # found | bounced | filtered | sent-copy-only | not-found
+    outcome: Outcome
     reasons: tuple[str, ...]
     hits: tuple[Hit, ...]
     bounces: tuple[Bounce, ...]
@@ -301,7 +312,7 @@ def investigate(
     disposing = [r for r in rules if r.matches]
     filing = [r for r in rules if r.matches and r.actions[0].startswith("fileinto")]
     if received:
-        outcome = "found"
+        outcome = Outcome.FOUND
         reasons += [
             f"the server filter {r.script!r} filed it: “{r.rule}” → {'; '.join(r.actions)}"
             for r in filing
@@ -314,25 +325,25 @@ def investigate(
                 reasons.append(f"{hit.account}/{hit.folder}: {hit.state}"
                                + (" (spam folder)" if hit.role == "\\Junk" else ""))  # fmt: skip
     elif disposing:
-        outcome = "filtered"
+        outcome = Outcome.FILTERED
         reasons += [
             f"the server filter {r.script!r} has “{r.rule}” → {'; '.join(r.actions)}"
             for r in disposing
         ]
         steps.append("change or remove that rule (webmail filter settings), then ask to resend")
     elif bounces:
-        outcome = "bounced"
+        outcome = Outcome.BOUNCED
         reasons += [b.summary for b in bounces]
         steps.append("correct the address or ask the recipient to free their mailbox, then resend")
     elif hits:
-        outcome = "sent-copy-only"
+        outcome = Outcome.SENT_COPY_ONLY
         reasons.append(
             "only a copy in Sent exists: it shows the message was written, not that it was "
             "delivered — a Sent folder can be forged"
         )
         steps.append("send the provider request below; ask the recipient to search Junk/Trash")
     else:
-        outcome = "not-found"
+        outcome = Outcome.NOT_FOUND
         reasons.append(
             f"no copy matches {query.described()} in the {len(searched)} folders searched"
         )
