@@ -93,6 +93,22 @@ def choose_folders(
     return chosen
 
 
+def set_flags(
+    library: Library, copy_id: int, *, add: Sequence[str] = (), remove: Sequence[str] = ()
+) -> str:
+    """Change \\Seen or \\Flagged of a synced copy on its server (with its account's password);
+    returns the flags the server now has. Local archives are read-only."""
+    from app.imap.flags import change_flags, imap_account_of
+
+    name = imap_account_of(library, copy_id)
+    if name is None:
+        raise BadInput("local archives are read-only: flags are changed only on IMAP servers")
+    account = load(library, name)
+    return change_flags(
+        library, account, secrets.get_password(name), copy_id, add=add, remove=remove
+    )
+
+
 def remove_account(library: Library, name: str) -> Account:
     """Forget the settings, then the password; synced messages stay in the store."""
     account = load(library, name)

@@ -14,6 +14,7 @@ from app.accounts import (
     choose_folders,
     remove_account,
     server_folder_list,
+    set_flags,
     sync_accounts,
     test_login,
 )
@@ -238,7 +239,6 @@ def _flag_arguments(parser: argparse.ArgumentParser) -> None:
 @command("flag", "change \\Seen or \\Flagged of a synced message", _flag_arguments)
 def flag(args: argparse.Namespace) -> Reply:
     from app.cli.search import update_index_quietly
-    from app.imap.flags import change_flags
 
     synced = synced_folder(args.where)
     if synced is None:
@@ -251,15 +251,7 @@ def flag(args: argparse.Namespace) -> Reply:
     remove = [f for f, on in (("\\Seen", args.unseen), ("\\Flagged", args.unflagged)) if on]
     if not add and not remove:
         raise BadInput("say what to change: --seen, --unseen, --flagged or --unflagged")
-    account = load_account(store, args.where.split("/", 1)[0])
-    flags = change_flags(
-        store,
-        account,
-        secrets.get_password(account.name),
-        copy_id,
-        add=add,
-        remove=remove,
-    )
+    flags = set_flags(store, copy_id, add=add, remove=remove)
     index_problem = update_index_quietly(store)
     return Reply(
         document={"folder": args.where, "uid": args.uid, "flags": flags.split()},
