@@ -63,7 +63,7 @@ from ui.qt import shortcut, top_items
 from ui.reader import Banner, MessageView
 from ui.search import EscapeKey, SearchPanel
 from ui.sync_panel import SyncPanel
-from ui.worker import Worker, alive
+from ui.worker import JobSlot, Worker, alive
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Mailproof")
         self.resize(1280, 800)
         self._job: Worker | None = None
-        self._message_request = 0
+        self._messages = JobSlot(self)  # opening the selected message
         self._current_account: str | None = None
         self._ready_sent = False
         self._loading_source = False
@@ -120,8 +120,7 @@ class MainWindow(QMainWindow):
         self._watched_folder_id: int | None = None
         self._watch_pool = QThreadPool(self)  # long-lived IDLE workers never starve the others
         self.index = MailIndex(library)
-        self._search_worker: Worker | None = None
-        self._search_request = 0
+        self._searches = JobSlot(self)
         self._index_worker: Worker | None = None
         self._index_again = False
 
@@ -374,18 +373,13 @@ class MainWindow(QMainWindow):
         self._search_timer.start()
 
     def _cancel_search(self) -> None:
-        self._search_request += 1
-        if self._search_worker is not None:
-            self._search_worker.cancel()
-            self._search_worker = None
+        self._searches.cancel()
 
     def run_search(self) -> None:
         """Search every folder in a worker; a newer query cancels this one."""
         text = self.search_edit.text().strip()
         if not text:
             return
-        self._cancel_search()
-        request = self._search_request
         self.list_stack.setCurrentWidget(self.search_panel)
         self.search_panel.searching(text)
         index = self.index
@@ -399,25 +393,18 @@ class MainWindow(QMainWindow):
             )
             return hits, total, (time.monotonic() - started) * 1000
 
-        worker = Worker(job, "Searching")
-
         def done(result: tuple[list[Hit], int, float]) -> None:
-            if alive(self) and request == self._search_request:
-                self.search_panel.set_hits(*result)
-                for notice in self.index.notices:
-                    self.error_banner.show_text(notice)
-                self.index.notices.clear()
-                self.searched.emit()
+            self.search_panel.set_hits(*result)
+            for notice in self.index.notices:
+                self.error_banner.show_text(notice)
+            self.index.notices.clear()
+            self.searched.emit()
 
         def failed(message: str) -> None:
-            if alive(self) and request == self._search_request:
-                self.search_panel.show_error(message)
-                self.searched.emit()
+            self.search_panel.show_error(message)
+            self.searched.emit()
 
-        worker.signals.result.connect(done)
-        worker.signals.error.connect(failed)
-        self._search_worker = worker
-        worker.start()
+        self._searches.start(job, "Searching", done, failed)
 
     def _leave_search(self) -> None:
         self._cancel_search()
@@ -1013,8 +1000,6 @@ class MainWindow(QMainWindow):
             self.show_message(sha256)
 
     def show_message(self, sha256: str) -> None:
-        self._message_request += 1
-        request = self._message_request
         library = self.library
 
         def job(_progress: Progress, _cancel: CancelToken) -> Opened:
@@ -1032,28 +1017,23 @@ class MainWindow(QMainWindow):
             }
             return raw, rendered, inline, reading
 
-        worker = Worker(job, "Opening message")
-
         def done(result: Opened) -> None:
-            if alive(self) and request == self._message_request:
-                self.reader.show_message(*result)
-                self.delivery.set_message(result[0])
-                if self.message_tabs.currentWidget() is self.delivery:
-                    self.delivery.refresh()
-                self._maybe_ready()
+            self.reader.show_message(*result)
+            self.delivery.set_message(result[0])
+            if self.message_tabs.currentWidget() is self.delivery:
+                self.delivery.refresh()
+            self._maybe_ready()
 
         def failed(message: str) -> None:
-            if request == self._message_request:
-                self.reader.show_error(f"This message cannot be shown: {message}")
-                self._maybe_ready()
+            self.reader.show_error(f"This message cannot be shown: {message}")
+            self._maybe_ready()
+
+        worker = self._messages.start(job, "Opening message", done, failed)
 
         def still_opening() -> None:
-            if request == self._message_request and worker in Worker._running:
+            if alive(self) and self._messages.current is worker:
                 self.reader.clear("Opening message…")
 
-        worker.signals.result.connect(done)
-        worker.signals.error.connect(failed)
-        worker.start()
         QTimer.singleShot(PROGRESS_DELAY_MS, still_opening)
 
     def _maybe_ready(self) -> None:
@@ -1076,8 +1056,9 @@ class MainWindow(QMainWindow):
             app.removeEventFilter(self._idle)
         self.stop_watchers()
         self._watch_pool.waitForDone(5000)
-        for worker in (self._job, self._index_worker, self._search_worker):
+        for worker in (self._job, self._index_worker):
             if worker is not None:
                 worker.cancel()
+        self._searches.cancel()
         QThreadPool.globalInstance().waitForDone(10000)
         super().closeEvent(event)
