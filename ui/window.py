@@ -4,7 +4,7 @@ drive them (navigation, search, sync, lock), and the window's menus, toolbar and
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QThreadPool, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from app.store.library import Library
 from ui.accounts import AccountsDialog
 from ui.audit_dialog import AuditDialog
+from ui.commands import Command, build
 from ui.delivery import DeliveryView
 from ui.investigate_dialog import InvestigateDialog
 from ui.keys_dialog import KeysDialog
@@ -34,12 +35,13 @@ from ui.lock import LockScreen, SettingsDialog
 from ui.lock_controller import LockController
 from ui.models import MessageListModel
 from ui.navigation import Navigation
-from ui.qt import shortcut
 from ui.reader import Banner, MessageView
 from ui.search import SearchPanel
 from ui.search_controller import SearchController
 from ui.sync_controller import SyncController
 from ui.sync_panel import SyncPanel
+
+MENUS = ("&File", "&View", "&Tools")  # in the menu bar in this order
 
 
 class MainWindow(QMainWindow):
@@ -115,9 +117,7 @@ class MainWindow(QMainWindow):
         self.locking.keyring_unlocked.connect(self.keyring_unlocked)
         self.locking.demo_keys_ready.connect(self.demo_keys_ready)
 
-        self._build_toolbar()
-        self._build_menus()
-        self._build_shortcuts()
+        self._build_commands()
         self.sync.refresh_account_warnings()
 
     # -- panes ------------------------------------------------------------------------------
@@ -210,62 +210,85 @@ class MainWindow(QMainWindow):
         self.statusBar().messageChanged.connect(lambda text: self.status_label.setVisible(not text))
         self.statusBar().addPermanentWidget(holder)
 
-    # -- chrome -----------------------------------------------------------------------------
-    def _build_toolbar(self) -> None:
+    # -- commands ---------------------------------------------------------------------------
+    def _build_commands(self) -> None:
+        """The toolbar (search and filter fields, then its buttons), the menus and the keys."""
         toolbar = QToolBar("Main")
         toolbar.setMovable(False)
         toolbar.addWidget(self.search_edit)
         toolbar.addWidget(self.filter_edit)
-        self.thread_action = QAction("Conversations", self)
-        self.thread_action.setCheckable(True)
-        self.thread_action.setToolTip("Group the list by conversation (References/In-Reply-To)")
-        self.thread_action.toggled.connect(self.model.set_threaded)
-        toolbar.addAction(self.thread_action)
-        self.sync_action = QAction("Sync", self)
-        self.sync_action.setShortcut(QKeySequence("F5"))
-        self.sync_action.setToolTip("Download new mail of every IMAP account (F5)")
-        self.sync_action.triggered.connect(lambda: self.sync.sync_accounts())
-        toolbar.addAction(self.sync_action)
+        self.thread_action = build(self, MENUS, self._commands(), toolbar)["conversations"]
         self.addToolBar(toolbar)
 
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        open_folder = file_menu.addAction("Import Maildir or .eml folder…")
-        open_folder.triggered.connect(self.navigation.ask_open_folder)
-        open_file = file_menu.addAction("Import mbox or .eml file…")
-        open_file.triggered.connect(self.navigation.ask_open_file)
-        file_menu.addSeparator()
-        file_menu.addAction("Accounts…").triggered.connect(self.open_accounts)
-        file_menu.addAction("Keys…").triggered.connect(self.open_keys)
-        file_menu.addAction("Unlock keyring…").triggered.connect(
-            lambda: self.locking.unlock_keyring()
-        )
-        file_menu.addAction(self.sync_action)
-        file_menu.addSeparator()
-        quit_action = file_menu.addAction("Quit")
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
-        quit_action.triggered.connect(self.close)
-        view_menu = self.menuBar().addMenu("&View")
-        view_menu.addAction(self.thread_action)
-        view_menu.addAction("Show all headers").triggered.connect(
-            self.reader.all_headers_button.toggle
-        )
-        view_menu.addAction("Show source").triggered.connect(self.reader.source_button.toggle)
-        tools_menu = self.menuBar().addMenu("&Tools")
-        tools_menu.addAction("Find a missing message…").triggered.connect(self.open_investigation)
-        tools_menu.addAction("Audit log…").triggered.connect(self.open_audit)
-        tools_menu.addAction("Settings…").triggered.connect(self.open_settings)
-
-    def _build_shortcuts(self) -> None:
-        shortcut("Ctrl+L", self, lambda: self.locking.lock("manual"))
-        for key in ("Ctrl+F", "/"):
-            shortcut(key, self, self.search.focus_search)
-        shortcut("Ctrl+Shift+F", self, self.navigation.focus_filter)
-        shortcut("M", self.table, lambda: self.sync.toggle_flag("\\Seen"))
-        shortcut("S", self.table, lambda: self.sync.toggle_flag("\\Flagged"))
-        shortcut("J", self, lambda: self.navigation.move_selection(1))
-        shortcut("K", self, lambda: self.navigation.move_selection(-1))
+    def _commands(self) -> list[Command]:
+        navigation, search, sync, locking = self.navigation, self.search, self.sync, self.locking
+        return [
+            Command(
+                "import_folder",
+                "Import Maildir or .eml folder…",
+                navigation.ask_open_folder,
+                menu="&File",
+            ),
+            Command(
+                "import_file", "Import mbox or .eml file…", navigation.ask_open_file, menu="&File"
+            ),
+            Command("accounts", "Accounts…", self.open_accounts, menu="&File", separated=True),
+            Command("keys", "Keys…", self.open_keys, menu="&File"),
+            Command("unlock", "Unlock keyring…", lambda: locking.unlock_keyring(), menu="&File"),
+            Command(
+                "conversations",
+                "Conversations",
+                toggled=self.model.set_threaded,
+                menu="&View",
+                toolbar=True,
+                tip="Group the list by conversation (References/In-Reply-To)",
+            ),
+            Command(
+                "sync",
+                "Sync",
+                lambda: sync.sync_accounts(),
+                keys=("F5",),
+                menu="&File",
+                toolbar=True,
+                tip="Download new mail of every IMAP account (F5)",
+            ),
+            Command("quit", "Quit", self.close, keys=("Ctrl+Q",), menu="&File", separated=True),
+            Command(
+                "all_headers",
+                "Show all headers",
+                self.reader.all_headers_button.toggle,
+                menu="&View",
+            ),
+            Command("source", "Show source", self.reader.source_button.toggle, menu="&View"),
+            Command(
+                "investigate", "Find a missing message…", self.open_investigation, menu="&Tools"
+            ),
+            Command("audit", "Audit log…", self.open_audit, menu="&Tools"),
+            Command("settings", "Settings…", self.open_settings, menu="&Tools"),
+            Command("lock", "Lock the window", lambda: locking.lock("manual"), keys=("Ctrl+L",)),
+            Command("search", "Search all mail", search.focus_search, keys=("Ctrl+F", "/")),
+            Command(
+                "filter", "Filter this folder", navigation.focus_filter, keys=("Ctrl+Shift+F",)
+            ),
+            Command(
+                "read",
+                "Read / unread",
+                lambda: sync.toggle_flag("\\Seen"),
+                keys=("M",),
+                scope=self.table,
+            ),
+            Command(
+                "flag",
+                "Flag / unflag",
+                lambda: sync.toggle_flag("\\Flagged"),
+                keys=("S",),
+                scope=self.table,
+            ),
+            Command("next", "Next message", lambda: navigation.move_selection(1), keys=("J",)),
+            Command(
+                "previous", "Previous message", lambda: navigation.move_selection(-1), keys=("K",)
+            ),
+        ]
 
     # -- dialogs ----------------------------------------------------------------------------
     def open_accounts(self) -> AccountsDialog:
