@@ -286,9 +286,9 @@ def child_main(mode: str, maildir: Path, home: Path, timeout: float, profile: st
     window.show()
     marks["t_shown"] = time.time()
     marks["t_open"] = time.time()
-    window.open_path(maildir)
+    window.navigation.open_path(maildir)
     marks["t_open_returned"] = time.time()
-    job = window._job
+    job = window.navigation.job
     assert job is not None
 
     def on_progress(done: int, total: int) -> None:  # runs in the worker thread

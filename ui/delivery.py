@@ -30,7 +30,7 @@ from app.evidence.package import ExportResult, export_evidence
 from app.present import Tone
 from app.store.library import Library
 from app.tasks import CancelToken, Progress
-from ui.worker import Worker
+from ui.worker import JobSlot, Worker
 
 GOOD, BAD, UNKNOWN = QColor("#1b6e20"), QColor("#b00020"), QColor("#8a6d00")
 TONE_COLORS = {Tone.GOOD: GOOD, Tone.BAD: BAD, Tone.WARN: UNKNOWN}
@@ -88,8 +88,7 @@ class DeliveryView(QWidget):
         self.library = library
         self.raw: bytes | None = None
         self.verdict: DeliveryVerdict | None = None
-        self._worker: Worker | None = None
-        self._request = 0
+        self._traces = JobSlot(self)
         self.offline = False
         self.dns_server: str | None = None  # HOST:PORT of the resolver; None: the system's
         self.summary_label = QLabel("Select a message to see how it was delivered.")
@@ -135,39 +134,24 @@ class DeliveryView(QWidget):
         self.badge.hide()
         self.summary_label.setText("" if raw else "Select a message to see how it was delivered.")
 
-    def busy(self) -> bool:
-        return self._worker is not None
-
     def refresh(self) -> None:
         if self.raw is None or self.verdict is not None:
             return
-        self._request += 1
-        request, raw, library, offline = self._request, self.raw, self.library, self.offline
+        raw, library, offline = self.raw, self.library, self.offline
         server = self.dns_server
 
         def job(_progress: Progress, _cancel: CancelToken) -> DeliveryVerdict:
             resolver = None if offline else live_resolver(server, timeout=3.0)
             return trace(raw, resolver=resolver, offline=offline, library=library)
 
-        worker = Worker(job, "Tracing delivery")
-        self._worker = worker
-        worker.signals.result.connect(lambda v: self._shown(request, v))
-        worker.signals.error.connect(lambda text: self._failed(request, text))
-        worker.signals.finished.connect(self._finished)
         self.summary_label.setText("Reading the Received trail and checking DKIM…")
-        worker.start()
+        self._traces.start(job, "Tracing delivery", self._shown, self._failed)
 
-    def _finished(self) -> None:
-        self._worker = None
+    def _failed(self, text: str) -> None:
+        self.summary_label.setText(f"The delivery could not be traced: {text}")
+        self.traced.emit()
 
-    def _failed(self, request: int, text: str) -> None:
-        if request == self._request:
-            self.summary_label.setText(f"The delivery could not be traced: {text}")
-            self.traced.emit()
-
-    def _shown(self, request: int, verdict: DeliveryVerdict) -> None:
-        if request != self._request:
-            return
+    def _shown(self, verdict: DeliveryVerdict) -> None:
         self.verdict = verdict
         self.summary_label.setText(verdict.summary)
         if verdict.protection is not None:
@@ -233,12 +217,10 @@ class DeliveryView(QWidget):
             )
 
         worker = Worker(job, "Exporting evidence")
-        self._worker = worker
         worker.signals.result.connect(self._exported)
         worker.signals.error.connect(
             lambda text: self.summary_label.setText(f"Not exported: {text}")
         )
-        worker.signals.finished.connect(self._finished)
         worker.start()
 
     def _exported(self, result: ExportResult) -> None:

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     window = MainWindow(library)
     target = path if path is not None else _default_source(library)
     if target is None:
-        window.show_stored()
+        window.navigation.show_stored()
 
     if screenshot:
         width, _, height = str(args.size).partition("x")
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         QTimer.singleShot(120_000, give_up)
         window.show()
         if target is not None:
-            window.open_path(target)
+            window.navigation.open_path(target)
         else:
             QTimer.singleShot(0, window.ready.emit)
         app.exec()
@@ -90,15 +90,15 @@ def run(args: argparse.Namespace) -> int:
 
     window.show()
     if target is not None:
-        window.open_path(target)
+        window.navigation.open_path(target)
         if target == demo_archive():
-            window.prepare_demo_identity()
+            window.locking.prepare_demo_identity()
     if secrets.is_locked() and not os.environ.get(secrets.ENV_MASTER):
-        window.unlock_keyring()  # asks for the master password, then starts the watchers
+        window.locking.unlock_keyring()  # asks for the master password, then starts the watchers
     else:
-        window.start_watchers()  # IDLE on each account's INBOX while the window is open
+        window.sync.start_watchers()  # IDLE on each account's INBOX while the window is open
         if keys.has_secret_keys():
-            window.build_private_index()  # decrypted mail searchable, in memory only
+            window.search.build_private_index()  # decrypted mail searchable, in memory only
     return int(app.exec())
 
 

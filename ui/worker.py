@@ -66,3 +66,58 @@ class Worker(QRunnable):
         finally:
             self.signals.finished.emit()
             Worker._running.discard(self)
+
+
+class JobSlot(QObject):
+    """One "latest request wins" job at a time: a new request cancels the one before it, and
+    whatever that older request still reports (progress, result, error) is ignored."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._current: Worker | None = None
+
+    @property
+    def current(self) -> Worker | None:
+        """The request whose outcome will be delivered; None when nothing is running."""
+        return self._current
+
+    def start(
+        self,
+        job: Job,
+        name: str,
+        on_result: Callable[[Any], None],
+        on_error: Callable[[str], None] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+        on_finished: Callable[[], None] | None = None,
+    ) -> Worker:
+        """Run ``job`` in a Worker as the latest request; the callbacks hear only from it."""
+        self.cancel()
+        worker = Worker(job, name)
+        self._current = worker
+
+        def wanted() -> bool:
+            return alive(self) and self._current is worker
+
+        worker.signals.result.connect(lambda result: on_result(result) if wanted() else None)
+        if on_error is not None:
+            worker.signals.error.connect(lambda text: on_error(text) if wanted() else None)
+        if on_progress is not None:
+            worker.signals.progress.connect(
+                lambda done, total: on_progress(done, total) if wanted() else None
+            )
+
+        def finished() -> None:
+            if wanted():
+                self._current = None
+                if on_finished is not None:
+                    on_finished()
+
+        worker.signals.finished.connect(finished)
+        worker.start()
+        return worker
+
+    def cancel(self) -> None:
+        """Cancel the running request (its token is set) and ignore what it still reports."""
+        if self._current is not None:
+            self._current.cancel()
+            self._current = None

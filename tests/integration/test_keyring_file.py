@@ -123,16 +123,16 @@ def test_the_window_asks_for_the_master_password_before_syncing(
     window.show()
     try:
         assert secrets.is_locked()
-        window.unlock_keyring("wrong master")
+        window.locking.unlock_keyring("wrong master")
         qtbot.waitUntil(lambda: window.error_banner.isVisible(), timeout=30000)
         assert "The keyring stays locked" in window.error_banner.text()
         assert secrets.is_locked()
 
         with qtbot.waitSignal(window.keyring_unlocked, timeout=30000):
-            window.unlock_keyring(MASTER)
+            window.locking.unlock_keyring(MASTER)
         assert not secrets.is_locked() and not window.error_banner.isVisible()
         with qtbot.waitSignal(window.synced, timeout=30000):
-            window.sync_accounts()
+            window.sync.sync_accounts()
         assert not window.error_banner.isVisible()
         assert library.db.execute("SELECT COUNT(*) FROM copies").fetchone()[0] == 1
     finally:
@@ -148,10 +148,10 @@ def test_a_locked_window_unlocks_through_the_os_keyring(
     qtbot.addWidget(window)
     window.show()
     try:
-        window.lock("manual")
-        assert window.locked and not window.lock_screen.password.isVisible()
+        window.locking.lock("manual")
+        assert window.locking.locked and not window.lock_screen.password.isVisible()
         with qtbot.waitSignal(window.lock_screen.unlocked, timeout=30000):
             window.lock_screen.try_unlock()  # the real Secret Service collection answers
-        assert not window.locked
+        assert not window.locking.locked
     finally:
         window.close()

@@ -49,10 +49,12 @@ def test_demo_samples_decrypt_and_verify_in_the_window(
     window.resize(1280, 800)
     window.show()
     with qtbot.waitSignal(window.private_indexed, timeout=WAIT) as indexed:
-        window.open_path(demo_archive())
-        window.prepare_demo_identity()
+        window.navigation.open_path(demo_archive())
+        window.locking.prepare_demo_identity()
     assert indexed.args == [2]  # the two encrypted samples, decrypted into memory
-    qtbot.waitUntil(lambda: window._job is None and window._index_worker is None, timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: window.navigation.job is None and window.search._index_worker is None, timeout=WAIT
+    )
     ids = {info.id.split(":")[0] for info in keys.list_keys()}
     assert ids == {"smime", "pgp"}
     secret = [k for k in keys.list_keys() if k.has_secret]
@@ -109,14 +111,14 @@ def test_demo_samples_decrypt_and_verify_in_the_window(
         window.grab().save(os.environ["MAILPROOF_SHOT"] + "-search.png")
         with qtbot.waitSignal(window.searched, timeout=WAIT):
             window.search_edit.setText("Telefonnummern")
-    with window.index.searcher() as searcher:
+    with window.search.index.searcher() as searcher:
         on_disk = {t.decode() for t in searcher.lexicon("body")}
     assert "telefonnummern" not in on_disk and "8765" not in on_disk
     assert len(on_disk) > 1000  # the disk index does hold the clear mail
 
     # Locking drops the decrypted text and the in-memory index.
-    window.lock("manual")
+    window.locking.lock("manual")
     assert reader.reading is None and reader.content == b""
     assert "HbA1c" not in reader.body.toPlainText()
-    assert window.index.private is None
-    assert window.index.find("Telefonnummern")[1] == 0
+    assert window.search.index.private is None
+    assert window.search.index.find("Telefonnummern")[1] == 0

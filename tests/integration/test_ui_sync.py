@@ -73,7 +73,7 @@ def folder_item(window: MainWindow, account: str, name: str):
 
 def test_sync_from_the_window_fills_the_folder_pane(qtbot, window: MainWindow) -> None:
     with qtbot.waitSignal(window.synced, timeout=30000):
-        window.sync_accounts()
+        window.sync.sync_accounts()
     inbox = folder_item(window, "ward", "INBOX")
     backup = folder_item(window, "ward", "BACKUP")
     assert inbox is not None and backup is not None
@@ -101,10 +101,10 @@ def test_new_mail_arrives_by_idle_while_the_window_is_open(
     qtbot, window: MainWindow, server: Dovecot
 ) -> None:
     with qtbot.waitSignal(window.synced, timeout=30000):
-        window.sync_accounts()
+        window.sync.sync_accounts()
     window.folders.setCurrentItem(folder_item(window, "ward", "INBOX"))
     assert window.model.rowCount() == 3
-    window.start_watchers()
+    window.sync.start_watchers()
     qtbot.wait(500)  # the watcher logs in and starts IDLE
     with qtbot.waitSignal(window.synced, timeout=20000):
         server.deliver_lmtp(f"{USER}@example.test", raw("arrived-by-idle"))
@@ -117,11 +117,11 @@ def test_the_selected_imap_folder_is_watched_too(
     qtbot, window: MainWindow, server: Dovecot
 ) -> None:
     with qtbot.waitSignal(window.synced, timeout=30000):
-        window.sync_accounts()
-    window.start_watchers()
-    assert window.watched == ["ward/INBOX"]
+        window.sync.sync_accounts()
+    window.sync.start_watchers()
+    assert window.sync.watched == ["ward/INBOX"]
     window.folders.setCurrentItem(folder_item(window, "ward", "BACKUP"))
-    assert window.watched == ["ward/INBOX", "ward/BACKUP"]
+    assert window.sync.watched == ["ward/INBOX", "ward/BACKUP"]
     qtbot.wait(500)  # the watcher logs in and starts IDLE
     client = IMAPClient(
         server.host,
@@ -135,9 +135,9 @@ def test_the_selected_imap_folder_is_watched_too(
     qtbot.waitUntil(lambda: window.model.total == 2, timeout=5000)
     subjects = [window.model.rows[r].subject for r in range(window.model.rowCount())]
     assert "backup-by-idle" in subjects
-    assert window.watched == ["ward/INBOX", "ward/BACKUP"]  # not restarted by the redraw
+    assert window.sync.watched == ["ward/INBOX", "ward/BACKUP"]  # not restarted by the redraw
     window.folders.setCurrentItem(folder_item(window, "ward", "INBOX"))
-    assert window.watched == ["ward/INBOX"]
+    assert window.sync.watched == ["ward/INBOX"]
 
 
 def server_flags(server: Dovecot, subject: str) -> set[bytes]:
@@ -158,20 +158,20 @@ def test_m_and_s_change_read_and_flag_on_the_server(
     qtbot, window: MainWindow, server: Dovecot
 ) -> None:
     with qtbot.waitSignal(window.synced, timeout=30000):
-        window.sync_accounts()
+        window.sync.sync_accounts()
     window.folders.setCurrentItem(folder_item(window, "ward", "INBOX"))
     window.table.setFocus()
     window.table.selectRow(0)
     subject = window.model.rows[0].subject
     assert b"\\Flagged" not in server_flags(server, subject)
     with qtbot.waitSignal(window.flags_changed, timeout=15000):
-        window.toggle_flag("\\Flagged")
+        window.sync.toggle_flag("\\Flagged")
     assert b"\\Flagged" in server_flags(server, subject)
     row = window.model.row_of(window.model.rows[0].sha256)
     assert "\\Flagged" in window.model.rows[row].flags
     with qtbot.waitSignal(window.flags_changed, timeout=15000):
-        window.toggle_flag("\\Seen")
+        window.sync.toggle_flag("\\Seen")
     assert b"\\Seen" in server_flags(server, subject)
     with qtbot.waitSignal(window.flags_changed, timeout=15000):
-        window.toggle_flag("\\Flagged")
+        window.sync.toggle_flag("\\Flagged")
     assert b"\\Flagged" not in server_flags(server, subject)

@@ -84,4 +84,4 @@ def window(qtbot, library: Library) -> MainWindow:  # type: ignore[no-untyped-de
 
 def open_and_wait(qtbot, window: MainWindow, path: Path) -> None:  # type: ignore[no-untyped-def]
     with qtbot.waitSignal(window.ready, timeout=30000):
-        window.open_path(path)
+        window.navigation.open_path(path)

@@ -44,7 +44,7 @@ def test_search_bar_finds_mail_in_every_folder_with_snippets(qtbot, window, make
         ),
         timeout=10000,
     )
-    box = window.show_copies(panel.hits[0].sha256)
+    box = window.search.show_copies(panel.hits[0].sha256)
     assert "BACKUP" in box.informativeText() and isinstance(box, QMessageBox)
     box.close()
 

@@ -17,9 +17,11 @@ def test_settings_dialog_changes_the_lock_delay(
     dialog.lock_minutes.setValue(3)
     dialog.save()
     assert settings.get("lock-minutes") == 3
-    assert window.lock_timer.interval() == 3 * 60_000 and window.lock_timer.isActive()
+    assert (
+        window.locking.lock_timer.interval() == 3 * 60_000 and window.locking.lock_timer.isActive()
+    )
     dialog = window.open_settings()
     assert dialog.lock_minutes.value() == 3
     dialog.lock_minutes.setValue(0)  # never
     dialog.save()
-    assert not window.lock_timer.isActive()
+    assert not window.locking.lock_timer.isActive()

@@ -195,10 +195,10 @@ def test_bad_path_shows_a_banner_and_the_window_keeps_working(
     not_mail = tmp_path / "picture.png"
     not_mail.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
     with qtbot.waitSignal(window.ready, timeout=10000):
-        window.open_path(not_mail)
+        window.navigation.open_path(not_mail)
     assert window.error_banner.isVisible()
     assert "is not mail" in window.error_banner.text()
-    window._ready_sent = False
+    window.navigation._ready_sent = False
     open_and_wait(qtbot, window, make_maildir([make_message(1)]))
     assert window.model.rowCount() == 1
 
@@ -222,14 +222,14 @@ def test_cancel_keeps_what_was_read_and_store_stays_consistent(
     root = make_maildir([make_message(i) for i in range(6000)])
     progressed: list[int] = []
     cancelled: list[bool] = []
-    window.open_path(root)
-    job = window._job
+    window.navigation.open_path(root)
+    job = window.navigation.job
     assert job is not None
     job.signals.progress.connect(lambda done, _total: progressed.append(done))
     job.signals.cancelled.connect(lambda: cancelled.append(True))
     qtbot.waitUntil(lambda: any(d > 0 for d in progressed), timeout=20000)
     with qtbot.waitSignal(job.signals.finished, timeout=20000):
-        window.cancel_job()
+        window.navigation.cancel_job()
     assert cancelled == [True]
     assert window.progress.isHidden() and window.cancel_button.isHidden()
     stored = library.db.execute("SELECT COUNT(*) FROM copies").fetchone()[0]
@@ -237,14 +237,14 @@ def test_cancel_keeps_what_was_read_and_store_stays_consistent(
     for (sha,) in library.db.execute("SELECT sha256 FROM copies"):
         assert library.blobs.has(sha)
     # opening again completes the rest without duplicates
-    window._ready_sent = False
+    window.navigation._ready_sent = False
     open_and_wait(qtbot, window, root)
     assert library.db.execute("SELECT COUNT(*) FROM copies").fetchone()[0] == 6000
 
 
 def test_opening_a_second_source_selects_its_inbox(qtbot, window, make_maildir) -> None:
     open_and_wait(qtbot, window, make_maildir([make_message(1)], name="first"))
-    window._ready_sent = False
+    window.navigation._ready_sent = False
     open_and_wait(qtbot, window, make_maildir([make_message(2), make_message(3)], name="second"))
     assert window.folders.topLevelItemCount() == 2
     current = window.folders.currentItem()
@@ -310,8 +310,8 @@ def test_closing_during_an_import_cancels_it_and_keeps_a_consistent_store(
     qtbot, window, make_maildir, library: Library
 ) -> None:
     root = make_maildir([make_message(i) for i in range(4000)])
-    window.open_path(root)
-    job = window._job
+    window.navigation.open_path(root)
+    job = window.navigation.job
     assert job is not None
     qtbot.waitUntil(lambda: library.db.execute("SELECT COUNT(*) FROM copies").fetchone()[0] > 0)
     window.close()
@@ -331,7 +331,7 @@ def test_start_without_a_path_shows_what_the_store_has(
     first.close()
     again = MainWindow(library)
     qtbot.addWidget(again)
-    again.show_stored()
+    again.navigation.show_stored()
     assert again.folders.topLevelItemCount() == 1
     assert again.folders.currentItem() is not None
     assert again.model.rowCount() == 2
@@ -461,9 +461,9 @@ def test_the_window_locks_when_idle_and_unlocks_through_the_keyring(
     qtbot.waitUntil(lambda: window.reader.rendered is not None)
     secrets.use_file_keyring("Master-of-the-ward-1")
     try:
-        window.lock_timer.setInterval(300)  # instead of 15 minutes
-        window.lock_timer.start()
-        qtbot.waitUntil(lambda: window.locked, timeout=5000)
+        window.locking.lock_timer.setInterval(300)  # instead of 15 minutes
+        window.locking.lock_timer.start()
+        qtbot.waitUntil(lambda: window.locking.locked, timeout=5000)
         assert window.reader.rendered is None  # what was shown is dropped
         assert secrets.is_locked() and not window.menuBar().isEnabled()
         assert window.lock_screen.password.isVisible()
@@ -471,16 +471,18 @@ def test_the_window_locks_when_idle_and_unlocks_through_the_keyring(
         window.lock_screen.password.setText("wrong")
         window.lock_screen.try_unlock()
         qtbot.waitUntil(lambda: not window.lock_screen.busy(), timeout=30000)
-        assert window.locked and "Still locked" in window.lock_screen.error.text()
+        assert window.locking.locked and "Still locked" in window.lock_screen.error.text()
 
         window.lock_screen.password.setText("Master-of-the-ward-1")
         with qtbot.waitSignal(window.lock_screen.unlocked, timeout=30000):
             window.lock_screen.try_unlock()
-        assert not window.locked and window.menuBar().isEnabled() and not secrets.is_locked()
+        assert (
+            not window.locking.locked and window.menuBar().isEnabled() and not secrets.is_locked()
+        )
         qtbot.waitUntil(lambda: window.reader.rendered is not None, timeout=10000)
         actions = [(e["action"], e["result"]) for e in audit.entries()]
         assert ("app locked", "ok") in actions
         assert ("app unlocked", "failed") in actions and ("app unlocked", "ok") in actions
     finally:
-        window.lock_timer.stop()
+        window.locking.lock_timer.stop()
         secrets.use_os_keyring()
