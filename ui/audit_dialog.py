@@ -18,9 +18,7 @@ from PySide6.QtWidgets import (
 
 from app import audit
 from app.errors import MailproofError
-
-ERROR_STYLE = "QLabel { color: #b00020; }"
-OK_STYLE = "QLabel { color: #1b6e20; }"
+from ui.qt import ERROR_STYLE, OK_STYLE
 
 
 def _object_text(value: Any) -> str:

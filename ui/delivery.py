@@ -124,7 +124,9 @@ class DeliveryView(QWidget):
 
     # -- showing ----------------------------------------------------------------------------
     def set_message(self, raw: bytes | None) -> None:
-        """Remember the message; the trace runs when ``refresh()`` is called (tab shown)."""
+        """Remember the message; the trace runs when ``refresh()`` is called (tab shown). A
+        trace of the message shown before is dropped: its verdict must not appear for this one."""
+        self._traces.cancel()
         self.raw = raw
         self.verdict = None
         self.hops.clear()

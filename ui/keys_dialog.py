@@ -32,12 +32,10 @@ from app.crypto import keys
 from app.crypto.keys import KeyInfo
 from app.errors import MailproofError
 from app.tasks import CancelToken, Progress
-from ui.qt import top_items
+from ui.qt import ERROR_STYLE, OK_STYLE, top_items
 from ui.worker import Worker
 
 log = logging.getLogger(__name__)
-ERROR_STYLE = "QLabel { color: #b00020; }"
-OK_STYLE = "QLabel { color: #1b6e20; }"
 
 
 class KeysDialog(QDialog):

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from app import audit, secrets, settings
 from app.errors import MailproofError
 from app.tasks import CancelToken, Progress
+from ui.qt import ERROR_STYLE
 from ui.worker import Worker
 
 USER_EVENTS = {
@@ -48,7 +49,7 @@ class LockScreen(QWidget):
         self.button = QPushButton("Unlock")
         self.button.clicked.connect(self.try_unlock)
         self.error = QLabel()
-        self.error.setStyleSheet("QLabel { color: #b00020; }")
+        self.error.setStyleSheet(ERROR_STYLE)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         for widget in (title, self.hint, self.password, self.button, self.error):

@@ -7,6 +7,9 @@ from collections.abc import Callable
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QTreeWidget, QTreeWidgetItem, QWidget
 
+ERROR_STYLE = "QLabel { color: #b00020; }"  # a message that something failed
+OK_STYLE = "QLabel { color: #1b6e20; }"  # a message that it worked
+
 
 def top_items(tree: QTreeWidget) -> list[QTreeWidgetItem]:
     """The tree's top-level items, in order."""

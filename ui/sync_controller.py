@@ -9,12 +9,12 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QMainWindow
 
 from app import secrets
-from app.accounts import sync_accounts
+from app.accounts import set_flags, sync_accounts
 from app.errors import MailproofError
 from app.imap.account import Account
 from app.imap.account import load as load_account
 from app.imap.account import load_all as load_accounts
-from app.imap.flags import change_flags, imap_account_of
+from app.imap.flags import imap_account_of
 from app.imap.idle import watch
 from app.imap.sync import SyncReport
 from app.store.library import Library
@@ -129,11 +129,8 @@ class SyncController(QObject):
         library = self.library
 
         def job(_progress: Progress, _cancel: CancelToken) -> str:
-            account = load_account(library, account_name)
-            return change_flags(
+            return set_flags(
                 library,
-                account,
-                secrets.get_password(account_name),
                 row.copy_id,
                 add=[flag] if turn_on else [],
                 remove=[] if turn_on else [flag],

@@ -486,3 +486,24 @@ def test_the_window_locks_when_idle_and_unlocks_through_the_keyring(
     finally:
         window.locking.lock_timer.stop()
         secrets.use_os_keyring()
+
+
+def test_a_trace_of_the_message_shown_before_never_lands_on_the_next_one(qtbot, library) -> None:
+    """The first message's trace waits for DNS (a port that never answers); the user moves on
+    to a message that is not traced yet: the first verdict must not appear for it."""
+    import time
+
+    from tests.builders import own_domain_forgery
+    from ui.delivery import DeliveryView
+
+    view = DeliveryView(library)
+    qtbot.addWidget(view)
+    view.dns_server = "127.0.0.1:9"  # discard: no answer, the lookup times out after 3 s
+    view.set_message(own_domain_forgery())
+    view.refresh()
+    view.set_message(b"From: b@example.org\r\nSubject: second\r\n\r\nno trail\r\n")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        qtbot.wait(100)
+    assert view.verdict is None and view.details.topLevelItemCount() == 0
+    assert view.summary_label.text() == ""
