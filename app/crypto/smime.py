@@ -42,16 +42,10 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
+from app.crypto.cms_algorithms import HASHES
 from app.crypto.verdict import SignatureStatus
 
 MAX_SIGNATURE_BYTES = 16 * 1024 * 1024
-HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1,
-    "sha224": hashes.SHA224,
-    "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384,
-    "sha512": hashes.SHA512,
-}
 SYSTEM_BUNDLES = (
     "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Arch, Gentoo
     "/etc/pki/tls/certs/ca-bundle.crt",  # Fedora, RHEL

@@ -71,18 +71,7 @@ class Account:
 
 def save(library: Library, account: Account) -> None:
     existed = library.accounts.exists(account.name)
-    library.accounts.put(
-        AccountRecord(
-            name=account.name,
-            host=account.host,
-            port=account.port,
-            security=account.security,
-            user=account.user,
-            ca_file=account.ca_file,
-            allow_insecure=account.allow_insecure,
-            folders=account.folders,
-        )
-    )
+    library.accounts.put(AccountRecord(**vars(account)))
     audit.record(
         "account updated" if existed else "account added",
         {"account": account.name},
@@ -94,16 +83,7 @@ def save(library: Library, account: Account) -> None:
 
 
 def _from_record(record: AccountRecord) -> Account:
-    return Account(
-        name=record.name,
-        host=record.host,
-        port=record.port,
-        security=record.security,
-        user=record.user,
-        ca_file=record.ca_file,
-        allow_insecure=record.allow_insecure,
-        folders=record.folders,
-    )
+    return Account(**vars(record))  # the same fields: the store's record of these settings
 
 
 def load_all(library: Library) -> list[Account]:
