@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from app import secrets
-from app.errors import BadInput, MailproofError
+from app.errors import BadInput, Exit, MailproofError
 from app.imap.account import Account, load, load_all
 from app.imap.account import delete as delete_settings
 from app.imap.account import save as save_settings
@@ -32,7 +32,7 @@ def _no_stage(_stage: str) -> None:
 class PasswordNotDeleted(MailproofError):
     """The account is gone from the store but its keyring entry could not be deleted."""
 
-    exit_code = 3
+    exit_code = Exit.ENVIRONMENT
 
 
 def test_login(
@@ -106,6 +106,27 @@ def set_flags(
     account = load(library, name)
     return change_flags(
         library, account, secrets.get_password(name), copy_id, add=add, remove=remove
+    )
+
+
+def watch_folder(
+    account: Account,
+    folder: str,
+    on_change: Callable[[], None],
+    cancel: CancelToken,
+    on_status: Callable[[str], None] = lambda _text: None,
+) -> None:
+    """IMAP IDLE on ``folder`` with the account's password: ``on_change()`` at each change,
+    until ``cancel``."""
+    from app.imap.idle import watch
+
+    watch(
+        account,
+        secrets.get_password(account.name),
+        folder,
+        on_change=on_change,
+        cancel=cancel,
+        on_status=on_status,
     )
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from app.config import data_home
-from app.errors import MailproofError
+from app.errors import Exit, MailproofError
 from app.store.atomic import write_atomic
 
 GENESIS = "0" * 64
@@ -31,7 +31,7 @@ _thread_lock = threading.Lock()
 class AuditError(MailproofError):
     """The audit log cannot be written or read (exit 3)."""
 
-    exit_code = 3
+    exit_code = Exit.ENVIRONMENT
 
 
 def log_path() -> Path:

@@ -20,7 +20,7 @@ from keyrings.cryptfile.cryptfile import CryptFileKeyring
 
 from app import audit
 from app.config import data_home
-from app.errors import BadInput, EnvironmentUnavailable, MailproofError
+from app.errors import BadInput, EnvironmentUnavailable, Exit, MailproofError
 from app.store.atomic import write_atomic
 
 SERVICE = "mailproof"
@@ -45,7 +45,7 @@ class PasswordMissing(MailproofError):
 class MasterPasswordWrong(MailproofError):
     """The master password does not open the encrypted file keyring (exit 1)."""
 
-    exit_code = 1
+    exit_code = Exit.PROBLEMS
 
 
 MasterPasswordSource = Callable[[], str]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.errors import MailproofError
+from app.errors import Exit, MailproofError
 
 
 class CorruptIndex(MailproofError):
     """The index files cannot be read (exit 3)."""
 
-    exit_code = 3
+    exit_code = Exit.ENVIRONMENT
 
 
 class OutdatedIndex(CorruptIndex):
@@ -21,7 +21,7 @@ class OutdatedIndex(CorruptIndex):
 class IndexBusy(MailproofError):
     """Another Mailproof process is writing the index (exit 3)."""
 
-    exit_code = 3
+    exit_code = Exit.ENVIRONMENT
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,12 @@ import logging
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QMainWindow
 
-from app import secrets
-from app.accounts import set_flags, sync_accounts
+from app.accounts import set_flags, sync_accounts, watch_folder
 from app.errors import MailproofError
 from app.imap.account import Account
 from app.imap.account import load as load_account
 from app.imap.account import load_all as load_accounts
 from app.imap.flags import imap_account_of
-from app.imap.idle import watch
 from app.imap.sync import SyncReport
 from app.store.library import Library
 from app.tasks import CancelToken, Progress
@@ -175,14 +173,7 @@ class SyncController(QObject):
 
     def _watch(self, account: Account, folder: str) -> Worker:
         def job(progress: Progress, cancel: CancelToken) -> None:
-            watch(
-                account,
-                secrets.get_password(account.name),
-                folder,
-                on_change=lambda: progress(1, 0),
-                cancel=cancel,
-                on_status=log.info,
-            )
+            watch_folder(account, folder, lambda: progress(1, 0), cancel, log.info)
 
         worker = Worker(job, f"Watching {account.name}/{folder}")
         worker.signals.progress.connect(lambda _d, _t: self.sync_accounts([account.name], [folder]))

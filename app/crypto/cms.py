@@ -52,7 +52,7 @@ from app.crypto.cms_algorithms import (
     ContentCipher,
     triple_des_key_unwrap,
 )
-from app.errors import MailproofError
+from app.errors import Exit, MailproofError
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -66,7 +66,7 @@ _MAX_LISTED_RECIPIENTS = 20
 class CmsError(MailproofError):
     """An S/MIME message could not be decrypted (exit 1)."""
 
-    exit_code = 1
+    exit_code = Exit.PROBLEMS
 
 
 class CmsMalformed(CmsError):

@@ -25,7 +25,7 @@ from cryptography.x509.oid import NameOID
 from app import audit, secrets
 from app.config import data_home
 from app.crypto.gpg import ephemeral_gpg
-from app.errors import BadInput, MailproofError
+from app.errors import BadInput, Exit, MailproofError
 from app.store.atomic import write_atomic
 from app.store.library import now_iso
 
@@ -36,13 +36,13 @@ MAX_KEY_FILE = 1024 * 1024
 class BadPassphrase(MailproofError):
     """The passphrase does not open the key file (exit 1)."""
 
-    exit_code = 1
+    exit_code = Exit.PROBLEMS
 
 
 class KeyNotFound(MailproofError):
     """No key with that id (exit 2)."""
 
-    exit_code = 2
+    exit_code = Exit.USAGE
 
 
 @dataclass(frozen=True)

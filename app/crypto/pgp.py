@@ -38,7 +38,7 @@ from app.crypto.gpg_status import (
     unescape,
 )
 from app.crypto.verdict import SignatureStatus
-from app.errors import EnvironmentUnavailable, MailproofError
+from app.errors import EnvironmentUnavailable, Exit, MailproofError
 
 MAX_INPUT = 64 * 1024 * 1024  # refuse larger inputs outright
 MAX_OUTPUT = 256 * 1024 * 1024  # gpg --max-output: caps decompression bombs
@@ -64,7 +64,7 @@ _OUTPUT_FAILURES = ("handle plaintext failed", "max-output", "multiple plaintext
 class PgpError(MailproofError):
     """GnuPG is missing or cannot run (exit 1)."""
 
-    exit_code = 1
+    exit_code = Exit.PROBLEMS
 
 
 @dataclass(frozen=True)

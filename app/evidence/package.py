@@ -28,7 +28,7 @@ from app.delivery.dns import Resolver, recorded_resolver
 from app.delivery.locate import LocateResult, locate
 from app.delivery.received import hops_of
 from app.delivery.verdict import trace
-from app.errors import BadInput, MailproofError
+from app.errors import BadInput, Exit, MailproofError
 from app.evidence.report import render_report
 from app.investigate.search import recorded
 from app.mime.summary import summarize
@@ -43,7 +43,7 @@ MAX_MEMBERS = 10_000
 class EvidenceError(MailproofError):
     """The package cannot be made or read (exit 2)."""
 
-    exit_code = 2
+    exit_code = Exit.USAGE
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from app import audit
-from app.errors import BadInput, MailproofError
+from app.errors import BadInput, Exit, MailproofError
 from app.imap.account import Account
 from app.imap.connection import connect
 from app.imap.sync import Connector, flags_text
@@ -21,7 +21,7 @@ CHANGEABLE = ("\\Seen", "\\Flagged")
 class FolderChanged(MailproofError):
     """The server renumbered the folder (UIDVALIDITY) or the message is gone: sync first."""
 
-    exit_code = 1
+    exit_code = Exit.PROBLEMS
 
 
 def imap_account_of(library: Library, copy_id: int) -> str | None:
