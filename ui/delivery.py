@@ -30,11 +30,11 @@ from app.evidence.package import ExportResult, export_evidence
 from app.present import Tone
 from app.store.library import Library
 from app.tasks import CancelToken, Progress
+from ui.qt import TONE_HEX
 from ui.worker import JobSlot, Worker
 
-GOOD, BAD, UNKNOWN = QColor("#1b6e20"), QColor("#b00020"), QColor("#8a6d00")
-TONE_COLORS = {Tone.GOOD: GOOD, Tone.BAD: BAD, Tone.WARN: UNKNOWN}
-BADGE_COLORS = {Tone.GOOD: "#1b6e20", Tone.WARN: "#8a6d00", Tone.BAD: "#b00020"}
+TONE_COLORS = {tone: QColor(hex_colour) for tone, hex_colour in TONE_HEX.items()}
+GOOD, BAD, UNKNOWN = TONE_COLORS[Tone.GOOD], TONE_COLORS[Tone.BAD], TONE_COLORS[Tone.WARN]
 
 
 class Timeline(QWidget):
@@ -160,7 +160,7 @@ class DeliveryView(QWidget):
             text, tone = protection_badge(verdict.protection)
             self.badge.setText(text)
             self.badge.setStyleSheet(
-                f"QLabel {{ background: {BADGE_COLORS[tone]}; color: white; padding: 2px 6px; "
+                f"QLabel {{ background: {TONE_HEX[tone]}; color: white; padding: 2px 6px; "
                 "border-radius: 3px; }"
             )
             self.badge.setToolTip(verdict.protection.explanation)

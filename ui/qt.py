@@ -1,4 +1,4 @@
-"""Small typed helpers over Qt widgets, so the views need no ``None`` checks Qt cannot need."""
+"""Small typed helpers over Qt widgets, and the tone colours and label styles the views share."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from collections.abc import Callable
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QTreeWidget, QTreeWidgetItem, QWidget
 
-ERROR_STYLE = "QLabel { color: #b00020; }"  # a message that something failed
-OK_STYLE = "QLabel { color: #1b6e20; }"  # a message that it worked
+from app.present import Tone
+
+TONE_HEX = {Tone.GOOD: "#1b6e20", Tone.BAD: "#b00020", Tone.WARN: "#8a6d00"}  # text colours
+ERROR_STYLE = f"QLabel {{ color: {TONE_HEX[Tone.BAD]}; }}"  # a message that something failed
+OK_STYLE = f"QLabel {{ color: {TONE_HEX[Tone.GOOD]}; }}"  # a message that it worked
 
 
 def top_items(tree: QTreeWidget) -> list[QTreeWidgetItem]:
